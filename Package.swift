@@ -1,0 +1,81 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Strict settings for every target of ours: Swift 6 language mode (set by the tools
+/// version), explicit `any`, and no implicit imports leaking between modules.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "forecastd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "forecastd", targets: ["Daemon"]),
+        .library(name: "Forecast", targets: ["Forecast"]),
+        .library(name: "Ingest", targets: ["Ingest"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+    ],
+    targets: [
+        // OpenBLAS (cblas_sgemm and friends), nested inside the engine that uses it.
+        .systemLibrary(
+            name: "CBLAS",
+            path: "Sources/Forecast/CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        // The stacked-LSTM engine. Knows nothing of databases.
+        .target(
+            name: "Forecast",
+            dependencies: ["CBLAS"],
+            exclude: ["CBLAS"],
+            swiftSettings: strict
+        ),
+        // libpq, nested inside the target that uses it.
+        .systemLibrary(
+            name: "CLibPQ",
+            path: "Sources/Ingest/CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        // PostgreSQL access over libpq and series preparation. Knows nothing of models.
+        .target(
+            name: "Ingest",
+            dependencies: ["CLibPQ"],
+            exclude: ["CLibPQ"],
+            swiftSettings: strict
+        ),
+        // The one executable, `forecastd`: service, scheduling, write-back, CLI.
+        .executableTarget(
+            name: "Daemon",
+            dependencies: [
+                "Forecast",
+                "Ingest",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict,
+            plugins: ["EmbedSchemas"]
+        ),
+        // Build-time only: turns schemas/*.sql into Swift so the binary carries its migrations.
+        .executableTarget(
+            name: "SchemaEmbedder",
+            path: "Plugins/SchemaEmbedder"
+        ),
+        .plugin(
+            name: "EmbedSchemas",
+            capability: .buildTool(),
+            dependencies: ["SchemaEmbedder"],
+            path: "Plugins/EmbedSchemas"
+        ),
+        .testTarget(name: "ForecastTests", dependencies: ["Forecast"], swiftSettings: strict),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest"], swiftSettings: strict),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Ingest"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,23 @@
+import ArgumentParser
+import Ingest
+
+/// `forecastd migrate`: applies the SQL migrations this binary carries.
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Create or upgrade the forecast schema (idempotent; safe to run concurrently).")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try await reportingFailures {
+            let connection = try await global.connect()
+            let migrator = Migrator()
+            let applied = try await connection.withSession { session in try migrator.migrate(session) }
+            await connection.close()
+            for migration in applied { print("applied \(migration.name)") }
+            let version = migrator.migrations.last?.version ?? 0
+            print(applied.isEmpty ? "schema is up to date (version \(version))" : "schema is at version \(version)")
+        }
+    }
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+
+/// The `forecastd` command: the service and its command-line tools.
+@main
+struct Forecastd: AsyncParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "forecastd",
+        abstract: "Forecast sensor data that lives in PostgreSQL with stacked LSTM networks.",
+        discussion: """
+            forecastd reads sensor readings from your PostgreSQL tables, trains stacked LSTM \
+            networks on them and writes forecasts back into the forecast schema.
+            """,
+        version: version,
+        subcommands: [MigrateCommand.self]
+    )
+}

@@ -1,0 +1,2 @@
+/// The forecastd LSTM engine.
+public enum ForecastEngine {}
