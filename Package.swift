@@ -29,11 +29,18 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // Element-wise LSTM kernels in C, cloned per CPU level (AVX-512/AVX2/baseline) and
+        // dispatched at load time, so the binary still runs on any x86-64 server.
+        .target(
+            name: "CKernels",
+            path: "Sources/Forecast/CKernels",
+            cSettings: [.unsafeFlags(["-O3"])]
+        ),
         // The stacked-LSTM engine. Knows nothing of databases.
         .target(
             name: "Forecast",
-            dependencies: ["CBLAS"],
-            exclude: ["CBLAS"],
+            dependencies: ["CBLAS", "CKernels"],
+            exclude: ["CBLAS", "CKernels"],
             swiftSettings: strict
         ),
         // libpq, nested inside the target that uses it.

@@ -103,25 +103,31 @@ WHERE p.issued_at = (
 -- still queued returns that one's id instead of queueing twice.
 CREATE FUNCTION forecast.retrain(model text, mode text DEFAULT 'full') RETURNS bigint
 LANGUAGE plpgsql AS $$
+#variable_conflict use_column
 DECLARE
     request_id bigint;
 BEGIN
-    IF mode IS NULL OR mode NOT IN ('full', 'finetune') THEN
-        RAISE EXCEPTION 'retrain mode must be ''full'' or ''finetune'', not %', coalesce(quote_literal(mode), 'NULL')
+    IF retrain.mode IS NULL OR retrain.mode NOT IN ('full', 'finetune') THEN
+        RAISE EXCEPTION 'retrain mode must be ''full'' or ''finetune'', not %',
+            coalesce(quote_literal(retrain.mode), 'NULL')
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF NOT EXISTS (SELECT 1 FROM forecast.models AS m WHERE m.name = retrain.model) THEN
         RAISE EXCEPTION 'no model named %', quote_literal(retrain.model)
             USING ERRCODE = 'undefined_object';
     END IF;
-    INSERT INTO forecast.requests (model, mode) VALUES (retrain.model, retrain.mode)
-    ON CONFLICT (model, mode) WHERE status = 'queued' DO NOTHING
-    RETURNING id INTO request_id;
-    IF request_id IS NULL THEN
+    -- Insert, or find the queued twin; retry if the twin was picked up in between.
+    LOOP
+        INSERT INTO forecast.requests (model, mode) VALUES (retrain.model, retrain.mode)
+        ON CONFLICT (model, mode) WHERE status = 'queued' DO NOTHING
+        RETURNING id INTO request_id;
+        EXIT WHEN request_id IS NOT NULL;
         SELECT r.id INTO request_id FROM forecast.requests AS r
         WHERE r.model = retrain.model AND r.mode = retrain.mode AND r.status = 'queued';
-    END IF;
+        EXIT WHEN request_id IS NOT NULL;
+    END LOOP;
     PERFORM pg_notify('forecastd_requests', request_id::text);
     RETURN request_id;
 END;
 $$;
+COMMENT ON FUNCTION forecast.retrain(text, text) IS 'Queue a full retrain or fine-tune of a model; returns the request id (the queued one if an identical request is waiting).';

@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+
+@testable import Ingest
+
+@Suite(.database)
+struct PostgresNotifyTests {
+    @Test func notificationArrivesWithPayload() async throws {
+        let channel = TestDatabase.uniqueName("forecastd test channel")
+        let listener = try await TestDatabase.connect()
+        try await listener.withSession { session in try session.listen(channel) }
+        try await TestDatabase.session { session in
+            try session.execute("SELECT pg_notify($1, $2)", [channel, "payload ☃ 42"])
+        }
+        let notification = try await listener.withSession { session in
+            try session.waitForNotification(timeout: .seconds(5))
+        }
+        await listener.close()
+        #expect(notification?.channel == channel)
+        #expect(notification?.payload == "payload ☃ 42")
+    }
+
+    @Test func waitTimesOutWhenNothingArrives() async throws {
+        let listener = try await TestDatabase.connect()
+        let clock = ContinuousClock()
+        let start = clock.now
+        let notification = try await listener.withSession { session in
+            try session.listen("forecastd_quiet_channel")
+            return try session.waitForNotification(timeout: .milliseconds(300))
+        }
+        let elapsed = clock.now - start
+        await listener.close()
+        #expect(notification == nil)
+        #expect(elapsed >= .milliseconds(300))
+        #expect(elapsed < .seconds(3))
+    }
+
+    @Test func cancellingAWaitReturnsPromptly() async throws {
+        let listener = try await TestDatabase.connect()
+        let clock = ContinuousClock()
+        let start = clock.now
+        let waiter = Task {
+            try await listener.withSession { session in
+                try session.listen("forecastd_cancel_channel")
+                return try session.waitForNotification(timeout: .seconds(30))
+            }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        waiter.cancel()
+        await #expect(throws: CancellationError.self) { try await waiter.value }
+        #expect(clock.now - start < .seconds(2))
+        await listener.close()
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+
+@testable import Ingest
+
+@Suite(.database)
+struct PostgresSessionTests {
+    @Test func hostileIdentifierIsQuotedNotExecuted() async throws {
+        let hostile = "x\"; DROP TABLE t; --"
+        let (label, survivor) = try await TestDatabase.session { session in
+            try session.execute("DROP TABLE IF EXISTS t")
+            try session.execute("CREATE TABLE t (id int)")
+            let table = try session.escapeIdentifier(hostile)
+            let column = try session.escapeIdentifier("value; --")
+            try session.execute("DROP TABLE IF EXISTS \(table)")
+            try session.execute("CREATE TABLE \(table) (\(column) text)")
+            try session.execute("INSERT INTO \(table) (\(column)) VALUES ($1)", ["it works"])
+            let label = try session.query("SELECT \(column) FROM \(table)")[0].decode(String.self, at: 0)
+            let survivor = try session.query("SELECT to_regclass('t') IS NOT NULL")[0].decode(Bool.self, at: 0)
+            let exact = try session.query("SELECT count(*) FROM pg_class WHERE relname = $1", [hostile])
+            #expect(try exact[0].decode(Int.self, at: 0) == 1)
+            try session.execute("DROP TABLE \(table)")
+            try session.execute("DROP TABLE t")
+            return (label, survivor)
+        }
+        #expect(label == "it works")
+        #expect(survivor)
+    }
+
+    @Test func transactionRollsBackOnError() async throws {
+        struct Boom: Error {}
+        let table = TestDatabase.uniqueName("transaction")
+        let count = try await TestDatabase.session { session in
+            try session.execute("CREATE TEMP TABLE \(table) (id int)")
+            #expect(throws: Boom.self) {
+                try session.transaction {
+                    try session.execute("INSERT INTO \(table) VALUES (1)")
+                    throw Boom()
+                }
+            }
+            try session.transaction {
+                try session.execute("INSERT INTO \(table) VALUES (2)")
+                // A failing nested block rolls back to its savepoint only.
+                _ = try? session.transaction {
+                    try session.execute("INSERT INTO \(table) VALUES (3)")
+                    throw Boom()
+                }
+            }
+            #expect(throws: PostgresError.self) {
+                try session.transaction {
+                    try session.execute("INSERT INTO \(table) VALUES (4)")
+                    try session.execute("INSERT INTO \(table) VALUES ('not a number')")
+                }
+            }
+            return try session.query("SELECT string_agg(id::text, ',' ORDER BY id) FROM \(table)")[0]
+                .decode(String.self, at: 0)
+        }
+        #expect(count == "2")
+    }
+
+    @Test func cancellingATaskCancelsItsStatement() async throws {
+        let connection = try await TestDatabase.connect()
+        let clock = ContinuousClock()
+        let start = clock.now
+        let sleeper = Task {
+            try await connection.withSession { session in try session.execute("SELECT pg_sleep(30)") }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        sleeper.cancel()
+        await #expect(throws: CancellationError.self) { try await sleeper.value }
+        #expect(clock.now - start < .seconds(2))
+        // The connection is still usable afterwards.
+        let value = try await connection.withSession { session in
+            try session.query("SELECT 5")[0].decode(Int.self, at: 0)
+        }
+        #expect(value == 5)
+        await connection.close()
+    }
+
+    @Test func cancellationBeforeStartNeverRunsTheBody() async throws {
+        let connection = try await TestDatabase.connect()
+        let task = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await connection.withSession { session in try session.execute("SELECT pg_sleep(30)") }
+        }
+        await #expect(throws: CancellationError.self) { try await task.value }
+        await connection.close()
+    }
+
+    @Test func scriptRunsSeveralStatements() async throws {
+        let value = try await TestDatabase.session { session in
+            try session.executeScript("CREATE TEMP TABLE script_t (a int); INSERT INTO script_t VALUES (1), (2);")
+            return try session.query("SELECT sum(a) FROM script_t")[0].decode(Int.self, at: 0)
+        }
+        #expect(value == 3)
+    }
+}
