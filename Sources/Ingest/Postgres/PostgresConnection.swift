@@ -39,7 +39,10 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     deinit {
-        if !closed.load(ordering: .acquiring) { PQfinish(handle) }
+        guard !closed.load(ordering: .acquiring) else { return }
+        // PQfinish writes to the socket: keep it off whatever thread released us.
+        nonisolated(unsafe) let handle = self.handle
+        DispatchQueue.global().async { PQfinish(handle) }
     }
 
     /// Connects with `settings`, blocking a dedicated queue (not the caller's thread).

@@ -83,10 +83,13 @@ extension PostgresSession {
                 canceller.cancel()
             }
         }
-        let result = try? collectResult(sql: sql)
-        if let result { PQclear(result) }
+        do {
+            PQclear(try collectResult(sql: sql))
+        } catch {
+            // Our own cancel after a failed callback surfaces here as 57014: report the cause.
+            if failure == nil { throw error }
+        }
         if let failure { throw failure }
-        if result == nil { _ = try collectResult(sql: sql) }
         return rows
     }
 
