@@ -1,0 +1,58 @@
+/// Element-wise kernels of the forecastd LSTM engine.
+///
+/// Every function is compiled three times (x86-64-v4 with AVX-512, x86-64-v3 with AVX2 and FMA,
+/// and baseline x86-64) and the loader picks the best clone for the running CPU once, through an
+/// ifunc resolver (`__attribute__((target_clones))`). Other architectures get one portable build.
+///
+/// Activations use a branch-free polynomial `exp` (Cephes coefficients, range reduction by
+/// powers of two): sigmoid and tanh are accurate to about 2e-7 absolute, with no libm call.
+///
+/// Gate layout: each row of `gates` is `[i | f | g | o]`, each block `hidden` floats wide
+/// (PyTorch's order: input, forget, cell candidate, output).
+#ifndef FORECAST_CKERNELS_H
+#define FORECAST_CKERNELS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// `out[k] = sigmoid(x[k])` for `k < count`. `out` may alias `x`.
+void fk_sigmoid(long count, const float *x, float *out);
+
+/// `out[k] = tanh(x[k])` for `k < count`. `out` may alias `x`.
+void fk_tanh(long count, const float *x, float *out);
+
+/// One LSTM cell step, forward, for `batch` rows.
+///
+/// - `gates`: [batch, 4 * hidden], pre-activations in; activated gates out (i, f, o squashed by
+///   sigmoid, g by tanh), which the backward pass needs.
+/// - `c_prev`: [batch, hidden], previous cell state.
+/// - `c`: [batch, hidden], out: `f * c_prev + i * g`.
+/// - `tanh_c`: [batch, hidden], out: `tanh(c)`; may be NULL when not needed (inference).
+/// - `h`: [batch, hidden], out: `o * tanh(c)`.
+void fk_lstm_cell_forward(long batch, long hidden, float *gates, const float *c_prev, float *c,
+                          float *tanh_c, float *h);
+
+/// One LSTM cell step, backward, for `batch` rows.
+///
+/// - `gates`: [batch, 4 * hidden], activated gates stored by the forward step.
+/// - `c_prev`: [batch, hidden], the cell state the forward step started from.
+/// - `tanh_c`: [batch, hidden], `tanh(c)` stored by the forward step.
+/// - `dh`: [batch, hidden], d loss / d h of this step (from above and from step t + 1).
+/// - `dc`: [batch, hidden], in: d loss / d c arriving from step t + 1 (already multiplied by
+///   that step's forget gate); out: the same quantity for step t - 1 (`dc_t * f_t`).
+/// - `dgates`: [batch, 4 * hidden], out: d loss / d gate pre-activations.
+void fk_lstm_cell_backward(long batch, long hidden, const float *gates, const float *c_prev,
+                           const float *tanh_c, const float *dh, float *dc, float *dgates);
+
+/// Adds `bias` [columns] to every row of `matrix` [rows, columns].
+void fk_add_row_vector(long rows, long columns, const float *bias, float *matrix);
+
+/// `out[k] = a[k] * b[k]` for `k < count`.
+void fk_multiply(long count, const float *a, const float *b, float *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,2 +1,0 @@
-/// The forecastd LSTM engine.
-public enum ForecastEngine {}

@@ -1,0 +1,135 @@
+/// Activations, gradients and scratch space for running one model on batches of one size.
+///
+/// Allocated once per (model shape, batch size, training or not) and reused for every step;
+/// nothing in the forward or backward pass allocates. Layouts are time-major inside:
+/// sequences are [T + 1 or T, batch, width] so that the rows of one time step are contiguous
+/// and each recurrent step is one GEMM. One workspace serves one thread at a time.
+final class ModelWorkspace: @unchecked Sendable {
+    /// Per-layer stored activations.
+    final class LayerState: @unchecked Sendable {
+        /// Activated gates [T, B, 4H] (pre-activations while being computed).
+        let gates: FloatBuffer
+        /// Cell states [T + 1, B, H]; slice 0 is the zero initial state.
+        let c: FloatBuffer
+        /// `tanh(c)` [T, B, H] for backward (training only, else empty).
+        let tanhC: FloatBuffer
+        /// Hidden states [T + 1, B, H]; slice 0 is the zero initial state, slice t + 1 the
+        /// output of step t.
+        let h: FloatBuffer
+        /// Inverted-dropout mask [T, B, H] applied to this layer's output (values 0 or
+        /// 1 / (1 - p)), when dropout is active above this layer.
+        let mask: FloatBuffer?
+        /// `h[1...] * mask`, the next layer's input, when dropout is active.
+        let dropped: FloatBuffer?
+
+        init(batch: Int, steps: Int, hidden: Int, training: Bool, dropout: Bool) {
+            gates = FloatBuffer(count: steps * batch * 4 * hidden)
+            c = FloatBuffer(count: (steps + 1) * batch * hidden)
+            tanhC = FloatBuffer(count: training ? steps * batch * hidden : 0)
+            h = FloatBuffer(count: (steps + 1) * batch * hidden)
+            mask = dropout ? FloatBuffer(count: steps * batch * hidden) : nil
+            dropped = dropout ? FloatBuffer(count: steps * batch * hidden) : nil
+        }
+    }
+
+    let configuration: ModelConfiguration
+    let layout: ParameterLayout
+    /// Windows per batch.
+    let batch: Int
+    /// Whether this workspace keeps what backward needs and holds gradients.
+    let training: Bool
+
+    /// Input windows, time-major [T, B, F].
+    let input: FloatBuffer
+    /// Channel 0 of the input, batch-major [B, T], for the linear skip (empty without skip).
+    let skipInput: FloatBuffer
+    /// Targets [B, horizon].
+    let targets: FloatBuffer
+    let layers: [LayerState]
+    /// `b_ih + b_hh` per layer, [layers, 4H], refreshed at each forward.
+    let combinedBias: FloatBuffer
+    /// Head outputs before ordering [B, outputs].
+    let rawOutput: FloatBuffer
+    /// Final outputs [B, horizon, Q].
+    let output: FloatBuffer
+    /// For each output, the index in `rawOutput` it came from (sorted quantiles).
+    var permutation: [Int32]
+
+    // Backward scratch (training only; empty otherwise).
+    /// d loss / d output [B, outputs].
+    let dOutput: FloatBuffer
+    /// d loss / d raw output [B, outputs].
+    let dRaw: FloatBuffer
+    /// d loss / d gate pre-activations of the layer being differentiated [T, B, 4H].
+    let dGates: FloatBuffer
+    /// d loss / d h of the current step [B, H].
+    let dh: FloatBuffer
+    /// d loss / d c flowing backward through time [B, H].
+    let dc: FloatBuffer
+    /// d loss / d top hidden state at the last step [B, H].
+    let dLast: FloatBuffer
+    /// Ping-pong buffers for d loss / d layer input sequence [T, B, max(F, H)].
+    let dSequence: [FloatBuffer]
+    /// `T * B` ones for column sums.
+    let ones: FloatBuffer
+    /// Parameter gradients, laid out as `layout`.
+    let gradients: FloatBuffer
+
+    init(configuration: ModelConfiguration, batch: Int, training: Bool) {
+        self.configuration = configuration
+        layout = ParameterLayout(configuration)
+        self.batch = batch
+        self.training = training
+        let t = configuration.lookback
+        let h = configuration.hidden
+        let f = configuration.featureCount
+        let o = configuration.outputSize
+        input = FloatBuffer(count: t * batch * f)
+        skipInput = FloatBuffer(count: configuration.linearSkip ? batch * t : 0)
+        targets = FloatBuffer(count: batch * configuration.horizon)
+        let useDropout = training && configuration.dropout > 0
+        layers = (0..<configuration.layers).map { l in
+            LayerState(
+                batch: batch, steps: t, hidden: h, training: training,
+                dropout: useDropout && l < configuration.layers - 1)
+        }
+        combinedBias = FloatBuffer(count: configuration.layers * 4 * h)
+        rawOutput = FloatBuffer(count: batch * o)
+        output = FloatBuffer(count: batch * o)
+        permutation = [Int32](repeating: 0, count: batch * o)
+        dOutput = FloatBuffer(count: training ? batch * o : 0)
+        dRaw = FloatBuffer(count: training ? batch * o : 0)
+        dGates = FloatBuffer(count: training ? t * batch * 4 * h : 0)
+        dh = FloatBuffer(count: training ? batch * h : 0)
+        dc = FloatBuffer(count: training ? batch * h : 0)
+        dLast = FloatBuffer(count: training ? batch * h : 0)
+        let sequenceWidth = training ? t * batch * max(f, h) : 0
+        dSequence = [FloatBuffer(count: sequenceWidth), FloatBuffer(count: sequenceWidth)]
+        ones = FloatBuffer(count: max(t, 1) * batch)
+        ones.pointer.update(repeating: 1, count: ones.count)
+        gradients = FloatBuffer(count: training ? layout.count : 0)
+    }
+
+    /// Copies windows into the time-major input buffers.
+    ///
+    /// - `inputs`: [N, T, F] row-major; `targets`: [N, horizon] (may be empty for inference);
+    /// - `indices`: which windows, `batch` of them, in batch order.
+    func load(inputs: UnsafePointer<Float>, targets source: UnsafePointer<Float>?, indices: some Collection<Int>) {
+        precondition(indices.count == batch, "expected \(batch) windows, got \(indices.count)")
+        let t = configuration.lookback
+        let f = configuration.featureCount
+        let horizon = configuration.horizon
+        for (b, window) in indices.enumerated() {
+            let base = inputs + window * t * f
+            for step in 0..<t {
+                (input.pointer + (step * batch + b) * f).update(from: base + step * f, count: f)
+            }
+            if configuration.linearSkip {
+                for step in 0..<t { skipInput.pointer[b * t + step] = base[step * f] }
+            }
+            if let source {
+                (targets.pointer + b * horizon).update(from: source + window * horizon, count: horizon)
+            }
+        }
+    }
+}
