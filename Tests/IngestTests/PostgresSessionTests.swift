@@ -8,7 +8,10 @@ struct PostgresSessionTests {
     @Test func hostileIdentifierIsQuotedNotExecuted() async throws {
         let hostile = "x\"; DROP TABLE t; --"
         let (label, survivor) = try await TestDatabase.session { session in
-            try session.execute("DROP TABLE IF EXISTS t")
+            let schema = TestDatabase.uniqueName("quoting")
+            try session.execute("CREATE SCHEMA \(schema)")
+            try session.execute("SET search_path TO \(schema)")
+            defer { _ = try? session.execute("DROP SCHEMA \(schema) CASCADE") }
             try session.execute("CREATE TABLE t (id int)")
             let table = try session.escapeIdentifier(hostile)
             let column = try session.escapeIdentifier("value; --")
@@ -17,7 +20,9 @@ struct PostgresSessionTests {
             try session.execute("INSERT INTO \(table) (\(column)) VALUES ($1)", ["it works"])
             let label = try session.query("SELECT \(column) FROM \(table)")[0].decode(String.self, at: 0)
             let survivor = try session.query("SELECT to_regclass('t') IS NOT NULL")[0].decode(Bool.self, at: 0)
-            let exact = try session.query("SELECT count(*) FROM pg_class WHERE relname = $1", [hostile])
+            let exact = try session.query(
+                "SELECT count(*) FROM pg_class WHERE relname = $1 AND relnamespace = $2::regnamespace",
+                [hostile, schema])
             #expect(try exact[0].decode(Int.self, at: 0) == 1)
             try session.execute("DROP TABLE \(table)")
             try session.execute("DROP TABLE t")

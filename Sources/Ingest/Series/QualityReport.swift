@@ -1,0 +1,38 @@
+public import Foundation
+
+/// What one read of one series found, for users to judge their data (stored by the caller,
+/// e.g. as JSON in `forecast.series_state.quality`). Times are UTC.
+public struct QualityReport: Sendable, Hashable, Codable {
+    /// Rows streamed from the source for this series.
+    public var rowsRead = 0
+    /// Rows whose time was NULL (or, for epoch-seconds columns, not a finite time).
+    public var droppedNullTime = 0
+    /// Rows whose value was NULL.
+    public var droppedNullValue = 0
+    /// Rows whose value was NaN.
+    public var droppedNaN = 0
+    /// Rows whose value was +Infinity or -Infinity.
+    public var droppedInfinite = 0
+    /// Rows older than the read window (only for time types the server cannot filter exactly).
+    public var droppedOutsideWindow = 0
+    /// Buckets of this read's grid that received at least one reading.
+    public var bucketsObserved = 0
+    /// Buckets that received more than one reading (combined by the aggregation).
+    public var bucketsMerged = 0
+    /// After merging with the series' history: buckets filled by linear interpolation
+    /// (gaps up to the interpolation limit) and buckets left missing (longer gaps).
+    public var bucketsInterpolated = 0
+    public var bucketsMissing = 0
+    /// Contiguous stretches of the series (a longer gap starts a new one).
+    public var segments = 0
+    /// Timestamps of the oldest and newest valid reading of this read.
+    public var firstTime: Date?
+    public var lastTime: Date?
+
+    public init() {}
+
+    /// All dropped rows.
+    public var rowsDropped: Int {
+        droppedNullTime + droppedNullValue + droppedNaN + droppedInfinite + droppedOutsideWindow
+    }
+}

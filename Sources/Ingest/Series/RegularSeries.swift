@@ -1,0 +1,149 @@
+/// One series on its regular grid, as merged from successive reads.
+///
+/// `target[i]` is the value of bucket `startBucket + i`, NaN where no valid reading fell.
+/// Values are contiguous Float32, at most `maxHistory` of them. Gaps are filled only when
+/// asked (`filled(maxGap:)`), so a later read can still correct them.
+public struct RegularSeries: Sendable {
+    public let key: String
+    public let frequency: Frequency
+    public private(set) var startBucket: Int64
+    /// `[buckets]`, NaN = missing.
+    public private(set) var target: [Float]
+    /// `[covariates][buckets]`, NaN = missing.
+    public private(set) var covariates: [[Float]]
+    /// Time (µs since the Unix epoch) of the newest valid reading.
+    public private(set) var watermark: Int64
+
+    public init(key: String, frequency: Frequency, chunk: SeriesChunk) {
+        self.key = key
+        self.frequency = frequency
+        startBucket = chunk.startBucket
+        target = chunk.target
+        covariates = chunk.covariates
+        watermark = chunk.watermark
+    }
+
+    /// Bucket after the last one.
+    public var endBucket: Int64 { startBucket + Int64(target.count) }
+    /// Start time (µs since the Unix epoch) of the last bucket.
+    public var lastBucketTime: Int64 { frequency.start(of: endBucket - 1) }
+
+    /// Replaces the grid from `chunk.coversFrom` on with the chunk (rows re-read in the
+    /// overlap may have changed, appeared or vanished), then keeps the newest `maxHistory`
+    /// buckets.
+    public mutating func merge(_ chunk: SeriesChunk, maxHistory: Int) {
+        guard !chunk.target.isEmpty else { return }
+        // Buckets before the chunk's range survive; the chunk starts at or after its range.
+        let keep = Int(max(0, min(Int64(target.count), chunk.coversFrom - startBucket)))
+        guard keep > 0 else {
+            startBucket = chunk.startBucket
+            target = chunk.target
+            covariates = chunk.covariates
+            watermark = chunk.watermark
+            trim(maxHistory)
+            return
+        }
+        target.removeSubrange(keep...)
+        let gap = Int(chunk.startBucket - (startBucket + Int64(keep)))
+        target.append(contentsOf: repeatElement(.nan, count: max(0, gap)))
+        target.append(contentsOf: chunk.target)
+        for index in covariates.indices {
+            covariates[index].removeSubrange(keep...)
+            covariates[index].append(contentsOf: repeatElement(.nan, count: max(0, gap)))
+            covariates[index].append(contentsOf: chunk.covariates[index])
+        }
+        watermark = max(watermark, chunk.watermark)
+        trim(maxHistory)
+    }
+
+    private mutating func trim(_ maxHistory: Int) {
+        let excess = target.count - maxHistory
+        guard excess > 0 else { return }
+        target.removeFirst(excess)
+        for index in covariates.indices { covariates[index].removeFirst(excess) }
+        startBucket += Int64(excess)
+    }
+
+    /// The series with gaps of at most `maxGap` buckets filled by linear interpolation;
+    /// longer gaps stay NaN and split the series into segments.
+    public func filled(maxGap: Int = 3) -> FilledSeries {
+        var values = target
+        let targetGaps = GapFiller.fill(&values, maxGap: maxGap)
+        let filledCovariates = covariates.map { channel in
+            var channel = channel
+            _ = GapFiller.fill(&channel, maxGap: maxGap)
+            return channel
+        }
+        // A step is usable when the target and every covariate are present.
+        var segments: [Range<Int>] = []
+        var start: Int?
+        for index in values.indices {
+            let present = !values[index].isNaN && filledCovariates.allSatisfy { !$0[index].isNaN }
+            if present, start == nil { start = index }
+            if !present, let open = start {
+                segments.append(open..<index)
+                start = nil
+            }
+        }
+        if let open = start { segments.append(open..<values.count) }
+        return FilledSeries(
+            key: key, frequency: frequency, startBucket: startBucket, target: values,
+            covariates: filledCovariates, segments: segments, interpolated: targetGaps.filled,
+            missing: targetGaps.missing)
+    }
+}
+
+/// A series ready for windows: short gaps interpolated, long gaps NaN.
+public struct FilledSeries: Sendable {
+    public let key: String
+    public let frequency: Frequency
+    public let startBucket: Int64
+    /// `[buckets]`.
+    public let target: [Float]
+    /// `[covariates][buckets]`.
+    public let covariates: [[Float]]
+    /// Maximal index ranges where the target and all covariates are present; no window
+    /// may cross from one to the next.
+    public let segments: [Range<Int>]
+    /// Buckets filled by interpolation, and buckets still missing.
+    public let interpolated: Int
+    public let missing: Int
+
+    /// Start time (µs since the Unix epoch) of bucket index `index`.
+    public func time(at index: Int) -> Int64 { frequency.start(of: startBucket + Int64(index)) }
+}
+
+/// Linear interpolation over short runs of NaN.
+enum GapFiller {
+    /// Fills runs of at most `maxGap` NaNs that have a value on both sides; returns how
+    /// many values were filled and how many NaNs remain (inside the series).
+    static func fill(_ values: inout [Float], maxGap: Int) -> (filled: Int, missing: Int) {
+        var filled = 0
+        var missing = 0
+        var previous: Int?
+        var index = 0
+        while index < values.count {
+            guard values[index].isNaN else {
+                previous = index
+                index += 1
+                continue
+            }
+            var end = index
+            while end < values.count && values[end].isNaN { end += 1 }
+            let length = end - index
+            if let before = previous, end < values.count, length <= maxGap {
+                let from = values[before]
+                let to = values[end]
+                for gap in index..<end {
+                    let fraction = Float(gap - before) / Float(end - before)
+                    values[gap] = from + (to - from) * fraction
+                }
+                filled += length
+            } else {
+                missing += length
+            }
+            index = end
+        }
+        return (filled, missing)
+    }
+}

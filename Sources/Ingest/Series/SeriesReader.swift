@@ -1,0 +1,153 @@
+import Foundation
+
+/// Options for reading a source onto its grid.
+public struct ReadOptions: Sendable, Hashable, Codable {
+    /// How readings within one bucket are combined.
+    public var aggregation: Aggregation = .mean
+    /// The first read of a source goes back at most this many steps from its newest
+    /// reading, and a series keeps at most this many steps of history.
+    public var maxHistory: Int = 20_000
+    /// Steps before the watermark's bucket that every incremental read re-reads (the
+    /// watermark's own bucket is always re-read), so late or corrected rows are absorbed.
+    public var overlap: Int = 24
+
+    public init(aggregation: Aggregation = .mean, maxHistory: Int = 20_000, overlap: Int = 24) {
+        self.aggregation = aggregation
+        self.maxHistory = maxHistory
+        self.overlap = overlap
+    }
+}
+
+/// The grid of one series over the range one read covered.
+public struct SeriesChunk: Sendable {
+    public var key: String
+    /// The first bucket this read covered: the chunk replaces a series' grid from here on.
+    public var coversFrom: Int64
+    /// Bucket of `target[0]`, at or after `coversFrom` (the first bucket with a reading).
+    public var startBucket: Int64
+    /// Target per bucket, NaN where no valid reading fell. `[buckets]`.
+    public var target: [Float]
+    /// Each covariate per bucket, NaN where missing. `[covariates][buckets]`.
+    public var covariates: [[Float]]
+    /// Time (µs since the Unix epoch) of the newest valid reading: the series' watermark.
+    public var watermark: Int64
+    public var quality: QualityReport
+}
+
+/// Everything one read returned.
+public struct SeriesRead: Sendable {
+    public var chunks: [SeriesChunk]
+    /// Rows streamed in total (valid or not), and how long the read took.
+    public var rows: Int
+    public var seconds: Double
+}
+
+/// Streams a source's rows with binary COPY and buckets them onto the grid as they arrive,
+/// holding only one Float32 (plus a UInt16 count) per bucket, never the rows.
+///
+/// The first read of a source (no watermarks) covers `maxHistory` steps back from the
+/// source's newest reading. An incremental read covers from the oldest watermark minus
+/// `overlap` steps, so only new rows (and the overlap) travel. The read bound is passed to
+/// the server as a session setting, so no value is ever spliced into SQL, and it is
+/// compared in the time column's own type so an index on it can be used.
+public struct SeriesReader: Sendable {
+    public let source: ResolvedSource
+    public let options: ReadOptions
+
+    public init(source: ResolvedSource, options: ReadOptions = ReadOptions()) {
+        self.source = source
+        self.options = options
+    }
+
+    /// Reads rows newer than `watermarks` (per series key: µs since the Unix epoch of the
+    /// newest reading already seen) minus the overlap; all recent history when empty.
+    public func read(in session: PostgresSession, after watermarks: [String: Int64] = [:]) throws -> SeriesRead {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let frequency = source.description.frequency
+        let lowerBound: Int64
+        if let oldest = watermarks.values.min() {
+            lowerBound = frequency.start(of: frequency.bucket(of: oldest) - Int64(options.overlap))
+        } else {
+            guard let newest = try newestTime(in: session) else {
+                return SeriesRead(chunks: [], rows: 0, seconds: (clock.now - started).seconds)
+            }
+            lowerBound = frequency.start(of: frequency.bucket(of: newest) - Int64(options.maxHistory) + 1)
+        }
+        let sql = try copyStatement(session)
+        var accumulator = GridAccumulator(
+            frequency: frequency, baseBucket: frequency.bucket(of: lowerBound),
+            covariates: source.description.covariateColumns.count, aggregation: options.aggregation)
+        let rows = try session.transaction {
+            try session.execute(
+                "SELECT set_config('forecastd.read_from', $1, true)", [String(lowerBound - Self.postgresEpoch)])
+            return try session.copyOut(sql) { row in accumulator.add(row) }
+        }
+        let chunks = accumulator.finish(maxHistory: options.maxHistory)
+        return SeriesRead(chunks: chunks, rows: rows, seconds: (clock.now - started).seconds)
+    }
+
+    /// Microseconds from 1970-01-01 to 2000-01-01 (PostgreSQL's epoch).
+    static let postgresEpoch: Int64 = 946_684_800_000_000
+
+    /// The source's newest time (µs since the Unix epoch), nil when it has no rows.
+    func newestTime(in session: PostgresSession) throws -> Int64? {
+        let rows = try session.query("SELECT max(\(try timeExpression(session))) FROM \(try relation(session))")
+        guard let newest = try rows[0].decode(Date?.self, at: 0) else { return nil }
+        return PostgresTime.microseconds(from: newest) + Self.postgresEpoch
+    }
+
+    func relation(_ session: PostgresSession) throws -> String {
+        "\(try session.escapeIdentifier(source.schema)).\(try session.escapeIdentifier(source.name))"
+    }
+
+    /// The time column as `timestamptz`.
+    func timeExpression(_ session: PostgresSession) throws -> String {
+        let column = try session.escapeIdentifier(source.description.timeColumn)
+        switch source.timeKind {
+        case .timestamptz: return column
+        case .timestamp: return "(\(column) AT TIME ZONE 'UTC')"
+        case .date: return "(\(column)::timestamp AT TIME ZONE 'UTC')"
+        case .epochSeconds:
+            // Non-finite or absurd epochs become NULL (counted), instead of failing the read.
+            return
+                "(CASE WHEN \(column)::float8 BETWEEN -1e11 AND 1e11 THEN to_timestamp(\(column)::float8) END)"
+        }
+    }
+
+    /// `time_column >= bound`, with the bound converted to the column's own type so an index
+    /// on the column serves it.
+    func lowerBoundCondition(_ session: PostgresSession) throws -> String {
+        let column = try session.escapeIdentifier(source.description.timeColumn)
+        let bound =
+            "('2000-01-01 00:00:00+00'::timestamptz + current_setting('forecastd.read_from')::int8 * interval '1 microsecond')"
+        let typed =
+            switch source.timeKind {
+            case .timestamptz: bound
+            case .timestamp: "(\(bound) AT TIME ZONE 'UTC')"
+            case .date: "(\(bound) AT TIME ZONE 'UTC')::date"
+            case .epochSeconds: "extract(epoch FROM \(bound))"
+            }
+        // Rows without a time are read too, so each read reports them.
+        return "(\(column) >= \(typed) OR \(column) IS NULL)"
+    }
+
+    /// `COPY (SELECT key, time, value, covariates... WHERE time >= bound) TO STDOUT`.
+    func copyStatement(_ session: PostgresSession) throws -> String {
+        let key = try source.description.seriesColumn.map { "\(try session.escapeIdentifier($0))::text" } ?? "''::text"
+        let value = "\(try session.escapeIdentifier(source.description.valueColumn))::float8"
+        let covariates = try source.description.covariateColumns.map { "\(try session.escapeIdentifier($0))::float8" }
+        let columns = ([key, try timeExpression(session), value] + covariates).joined(separator: ", ")
+        return """
+            COPY (SELECT \(columns) FROM \(try relation(session)) WHERE \(try lowerBoundCondition(session))) \
+            TO STDOUT (FORMAT binary)
+            """
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

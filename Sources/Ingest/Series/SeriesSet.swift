@@ -1,0 +1,43 @@
+/// All series of one source, kept up to date by merging successive reads.
+public struct SeriesSet: Sendable {
+    public let frequency: Frequency
+    public let maxHistory: Int
+    public private(set) var series: [String: RegularSeries] = [:]
+
+    public init(frequency: Frequency, maxHistory: Int = 20_000) {
+        self.frequency = frequency
+        self.maxHistory = maxHistory
+    }
+
+    /// Per series key, the time (µs since the Unix epoch) of the newest valid reading: what
+    /// the next `SeriesReader.read(after:)` continues from. Store it to survive restarts.
+    public var watermarks: [String: Int64] { series.mapValues(\.watermark) }
+
+    /// Series keys in a stable order.
+    public var keys: [String] { series.keys.sorted() }
+
+    /// Merges a read into the set and returns each series' quality report, completed with
+    /// the interpolated and missing buckets and segments of the merged series.
+    @discardableResult
+    public mutating func merge(_ read: SeriesRead, maxGap: Int = 3) -> [String: QualityReport] {
+        var reports: [String: QualityReport] = [:]
+        for chunk in read.chunks {
+            var report = chunk.quality
+            if !chunk.target.isEmpty {
+                if series[chunk.key] == nil {
+                    series[chunk.key] = RegularSeries(key: chunk.key, frequency: frequency, chunk: chunk)
+                } else {
+                    series[chunk.key]?.merge(chunk, maxHistory: maxHistory)
+                }
+            }
+            if let merged = series[chunk.key] {
+                let filled = merged.filled(maxGap: maxGap)
+                report.bucketsInterpolated = filled.interpolated
+                report.bucketsMissing = filled.missing
+                report.segments = filled.segments.count
+            }
+            reports[chunk.key] = report
+        }
+        return reports
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Ingest
+
+/// The ETTh1 data set (ETDataset, Zhou et al., AAAI 2021; CC BY-ND 4.0), read from the
+/// shared folder beside the repository (`../shared/data/ETTh1.csv`), never modified.
+enum ETTh1 {
+    static let columns = ["HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL", "OT"]
+
+    static var url: URL {
+        if let shared = ProcessInfo.processInfo.environment["FORECASTD_SHARED_DIR"] {
+            return URL(fileURLWithPath: shared).appending(path: "data/ETTh1.csv")
+        }
+        return URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appending(path: "shared/data/ETTh1.csv")
+    }
+
+    /// Rows as (UTC time, seven readings).
+    static func load() throws -> [(time: Date, values: [Double])] {
+        let text = try String(contentsOf: url, encoding: .utf8)
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return try text.split(separator: "\n").dropFirst().map { line in
+            let fields = line.split(separator: ",")
+            guard fields.count == 8, let time = formatter.date(from: String(fields[0])) else {
+                throw CocoaError(.fileReadCorruptFile)
+            }
+            return (
+                time,
+                try fields.dropFirst().map { field in
+                    guard let value = Double(field) else { throw CocoaError(.fileReadCorruptFile) }
+                    return value
+                }
+            )
+        }
+    }
+
+    /// Creates `table (date timestamptz, HUFL float8, ..., OT float8)` holding ETTh1.
+    static func createTable(_ table: String, in session: PostgresSession, rows: [(time: Date, values: [Double])]) throws
+    {
+        let name = try session.escapeIdentifier(table)
+        let columns = try columns.map { "\(try session.escapeIdentifier($0)) float8" }.joined(separator: ", ")
+        try session.execute("CREATE TABLE \(name) (date timestamptz, \(columns))")
+        try session.copyIn("COPY \(name) FROM STDIN (FORMAT binary)") { writer in
+            for row in rows { try writer.appendRow([row.time] + row.values.map { $0 }) }
+        }
+    }
+}
