@@ -9,7 +9,8 @@ public final class InferenceSession {
     public let threads: Int
     /// Largest number of windows one shard runs at once (bounds workspace memory).
     public let maxShardBatch: Int
-    private var workspaces: [Int: ModelWorkspace] = [:]
+    /// Shard workspaces per chunk size (each shard has its own, even when sizes coincide).
+    private var workspaces: [Int: [ModelWorkspace]] = [:]
 
     /// A session for `model`, running batches on `threads` threads.
     public init(model: StackedLSTM, threads: Int = 1, maxShardBatch: Int = 256) {
@@ -54,7 +55,7 @@ public final class InferenceSession {
         while start < count {
             let size = min(chunk, count - start)
             let plan = ShardPlan(batch: size, threads: threads)
-            let shardWorkspaces = plan.ranges.map { workspace(batch: $0.count) }
+            let shardWorkspaces = workspaces(plan)
             let model = self.model
             let inputsAddress = UInt(bitPattern: inputs)
             let outputAddress = UInt(bitPattern: output)
@@ -78,10 +79,13 @@ public final class InferenceSession {
         }
     }
 
-    private func workspace(batch: Int) -> ModelWorkspace {
-        if let existing = workspaces[batch] { return existing }
-        let created = ModelWorkspace(configuration: model.configuration, batch: batch, training: false)
-        workspaces[batch] = created
+    private func workspaces(_ plan: ShardPlan) -> [ModelWorkspace] {
+        let size = plan.ranges.last!.upperBound
+        if let existing = workspaces[size] { return existing }
+        let created = plan.ranges.map {
+            ModelWorkspace(configuration: model.configuration, batch: $0.count, training: false)
+        }
+        workspaces[size] = created
         return created
     }
 }

@@ -48,10 +48,6 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Hashable {
     public mutating func nextGaussian() -> Float {
         let u1 = Double(next() >> 11) * 0x1p-53 + 0x1p-54
         let u2 = Double(next() >> 11) * 0x1p-53
-        return Float((-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2))
+        return Float((-2 * LibM.log(u1)).squareRoot() * LibM.cos(2 * Double.pi * u2))
     }
 }
-
-// Tiny libm bridges for the (cold) Box-Muller path, without importing Foundation.
-@_silgen_name("log") private func _log(_ x: Double) -> Double
-@_silgen_name("cos") private func _cos(_ x: Double) -> Double

@@ -1,0 +1,53 @@
+import Testing
+
+@testable import Forecast
+
+@Suite struct InferenceSessionTests {
+    static let configuration = ModelConfiguration(
+        inputSize: 2, covariates: 1, hidden: 12, layers: 2, lookback: 20, horizon: 5, quantiles: [0.1, 0.5, 0.9],
+        linearSkip: true)
+
+    func windows(_ count: Int) -> [Float] {
+        var generator = RandomGenerator(seed: 42)
+        return (0..<(count * 20 * 3)).map { _ in generator.nextGaussian() }
+    }
+
+    @Test func shardedBatchesMatchOneThread() throws {
+        let model = try StackedLSTM(configuration: Self.configuration, seed: 5)
+        let inputs = windows(61)
+        let reference = model.predict(inputs, count: 61, threads: 1)
+        let session = InferenceSession(model: model, threads: 2, maxShardBatch: 7)
+        for _ in 0..<20 {
+            let sharded = session.predict(inputs, count: 61)
+            #expect(zip(sharded, reference).allSatisfy { abs($0 - $1) <= 1e-6 })
+        }
+    }
+
+    @Test func singleWindowMatchesItsBatchRow() throws {
+        let model = try StackedLSTM(configuration: Self.configuration, seed: 6)
+        let inputs = windows(4)
+        let batched = model.predict(inputs, count: 4)
+        let session = InferenceSession(model: model)
+        let outputs = Self.configuration.outputSize
+        for w in 0..<4 {
+            let single = session.predict(window: Array(inputs[(w * 60)..<((w + 1) * 60)]))
+            #expect(zip(single, batched[(w * outputs)..<((w + 1) * outputs)]).allSatisfy { abs($0 - $1) <= 1e-6 })
+        }
+    }
+
+    @Test func sortedQuantilesNeverCross() throws {
+        let model = try StackedLSTM(configuration: Self.configuration, seed: 7)
+        let predictions = model.predict(windows(30), count: 30)
+        for group in stride(from: 0, to: predictions.count, by: 3) {
+            #expect(predictions[group] <= predictions[group + 1] && predictions[group + 1] <= predictions[group + 2])
+        }
+        var unconstrained = Self.configuration
+        unconstrained.quantileOrdering = .unconstrained
+        let raw = try StackedLSTM(configuration: unconstrained, parameters: model.parameters).predict(
+            windows(30), count: 30)
+        // Sorting only reorders each group of raw outputs.
+        for group in stride(from: 0, to: raw.count, by: 3) {
+            #expect(raw[group..<(group + 3)].sorted() == Array(predictions[group..<(group + 3)]))
+        }
+    }
+}
