@@ -228,19 +228,27 @@ struct SeriesReaderTests {
 
     @Test func firstReadIsBoundedByMaxHistory() async throws {
         let table = TestDatabase.uniqueName("history")
-        let read = try await TestDatabase.session { session in
+        let (scanned, indexed) = try await TestDatabase.session { session in
             try session.execute(
                 """
                 CREATE TABLE \(table) AS SELECT '2024-01-01 00:00+00'::timestamptz + g * interval '1 hour' AS ts, g::float8 AS v
-                FROM generate_series(0, 4999) AS g
+                FROM generate_series(0, 4999) AS g ORDER BY random()
                 """)
             defer { _ = try? session.execute("DROP TABLE \(table)") }
-            return try Self.read(
-                SourceDescription(relation: table, timeColumn: "ts", valueColumn: "v", frequency: .hours(1)),
-                options: ReadOptions(maxHistory: 300), in: session)
+            let source = SourceDescription(relation: table, timeColumn: "ts", valueColumn: "v", frequency: .hours(1))
+            // Without an index every row streams past, but only the window is kept.
+            let scanned = try Self.read(source, options: ReadOptions(maxHistory: 300), in: session)
+            // With one, only the window travels.
+            try session.execute("CREATE INDEX ON \(table) (ts)")
+            let indexed = try Self.read(source, options: ReadOptions(maxHistory: 300), in: session)
+            return (scanned, indexed)
         }
-        #expect(read.rows == 300)
-        #expect(read.chunks[0].target.first == 4700 && read.chunks[0].target.count == 300)
+        #expect(scanned.rows == 5000)
+        #expect(scanned.chunks[0].quality.droppedOutsideWindow == 4700)
+        #expect(indexed.rows == 300)
+        for read in [scanned, indexed] {
+            #expect(read.chunks[0].target == (4700..<5000).map { Float($0) })
+        }
     }
 
     @Test func hostileIdentifiersViewsAndKeyTypes() async throws {

@@ -166,28 +166,59 @@ public struct CopyInWriter {
 }
 
 /// One row of a binary COPY stream; its bytes are borrowed from libpq for one callback.
+///
+/// Fields are located by walking their length prefixes (no allocation per row): reading
+/// them in order with `fields` is O(fields), random access with `field(_:)` O(index).
 public struct CopyOutRow {
-    /// Each field's bytes, or nil for NULL.
-    public let fields: [UnsafeRawBufferPointer?]
+    /// The row's fields: for each, a big-endian Int32 length (-1 for NULL) then the bytes.
+    let bytes: UnsafeRawBufferPointer
+    public let count: Int
 
+    /// Validates the row at the reader's position and advances past it.
     init(reader: inout ByteReader, fieldCount: Int) throws(PostgresError) {
-        var fields = [UnsafeRawBufferPointer?]()
-        fields.reserveCapacity(fieldCount)
+        let start = reader.offset
         for _ in 0..<fieldCount {
             let length = Int(try reader.read(Int32.self))
-            fields.append(length < 0 ? nil : try reader.slice(length))
+            if length > 0 { _ = try reader.slice(length) }
         }
-        self.fields = fields
+        bytes = UnsafeRawBufferPointer(rebasing: reader.bytes[start..<reader.offset])
+        count = fieldCount
     }
 
-    public var count: Int { fields.count }
+    /// The bytes of field `index`, or nil for NULL.
+    public func field(_ index: Int) -> UnsafeRawBufferPointer? {
+        precondition(index >= 0 && index < count, "COPY field index out of range")
+        var fields = self.fields
+        for _ in 0..<index { _ = fields.next() }
+        return fields.next()!
+    }
+
+    /// The fields in order.
+    public var fields: Fields { Fields(bytes: bytes) }
+
+    /// Iterates fields in order without allocating; `next()` yields nil for SQL NULL and
+    /// ends (returns `.none` wrapped as nil-of-nil) after the last field.
+    public struct Fields: IteratorProtocol {
+        let bytes: UnsafeRawBufferPointer
+        var offset = 0
+
+        @inline(__always)
+        public mutating func next() -> UnsafeRawBufferPointer?? {
+            guard offset + 4 <= bytes.count else { return nil }
+            let length = Int(Int32(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
+            offset += 4
+            guard length >= 0 else { return .some(nil) }
+            defer { offset += length }
+            return .some(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]))
+        }
+    }
 
     /// Decodes field `index` as `T`, given the column's server type (COPY does not carry
     /// types: the caller knows them from the statement). Use an `Optional` for NULL.
     public func decode<T: PostgresDecodable>(_: T.Type = T.self, at index: Int, type: PostgresType)
         throws(PostgresError) -> T
     {
-        guard let bytes = fields[index] else { return try T.decodeNull(type: type) }
+        guard let bytes = field(index) else { return try T.decodeNull(type: type) }
         return try T.decode(bytes, type: type)
     }
 }

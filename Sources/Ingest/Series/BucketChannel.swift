@@ -1,59 +1,124 @@
-/// Accumulates readings of one column into buckets of a grid, in place.
-///
-/// Index `i` is bucket `base + i` of the reader's grid. Memory per bucket: a Float32 value
-/// and a UInt16 count (plus an Int64 time when aggregating by `last`).
-struct BucketChannel {
-    /// The running mean, the running sum, or the latest value, per `aggregation`.
-    var values: [Float] = []
-    /// Readings per bucket, saturating at `UInt16.max` (the mean then weighs later readings
-    /// slightly more: harmless at 65,535 readings per bucket).
-    var counts: [UInt16] = []
-    var lastTimes: [Int64] = []
+/// 1,024 consecutive buckets of one channel: a Float32 accumulator and a UInt16 count each
+/// (plus an Int64 time when aggregating by `last`), in manually managed memory.
+final class BucketBlock {
+    static let shift = 10
+    static let size = 1 << shift
 
+    let values: UnsafeMutablePointer<Float>
+    let counts: UnsafeMutablePointer<UInt16>
+    let lastTimes: UnsafeMutablePointer<Int64>?
+
+    init(tracksTime: Bool) {
+        values = .allocate(capacity: Self.size)
+        values.initialize(repeating: 0, count: Self.size)
+        counts = .allocate(capacity: Self.size)
+        counts.initialize(repeating: 0, count: Self.size)
+        lastTimes = tracksTime ? .allocate(capacity: Self.size) : nil
+        lastTimes?.initialize(repeating: 0, count: Self.size)
+    }
+
+    deinit {
+        values.deallocate()
+        counts.deallocate()
+        lastTimes?.deallocate()
+    }
+
+    /// Readings in all buckets of the block.
+    var readings: Int { (0..<Self.size).reduce(0) { $0 + Int(counts[$1]) } }
+}
+
+/// Accumulates the readings of one column into buckets, a block of 1,024 at a time.
+///
+/// Blocks are allocated as buckets are touched and dropped when they fall out of the
+/// history window, so memory is about 6 bytes per bucket of history (Float32 + UInt16),
+/// never per row, whatever order rows arrive in. Buckets are absolute grid indices.
+struct BucketChannel {
+    let aggregation: Aggregation
+    /// Block number (`bucket >> BucketBlock.shift`) of `blocks[0]`.
+    private(set) var firstBlock: Int64 = 0
+    private(set) var blocks: [BucketBlock] = []
+
+    init(aggregation: Aggregation) { self.aggregation = aggregation }
+
+    /// Adds a reading; returns true when the bucket already held exactly one reading (it
+    /// is now merged).
     @inline(__always)
-    mutating func add(_ value: Double, at index: Int, time: Int64, aggregation: Aggregation) -> Bool {
-        if index >= values.count { grow(to: index + 1, aggregation: aggregation) }
-        let count = counts[index]
+    mutating func add(_ value: Double, bucket: Int64, time: Int64) -> Bool {
+        let blockNumber = bucket >> Int64(BucketBlock.shift)
+        if blocks.isEmpty || blockNumber < firstBlock || blockNumber - firstBlock >= Int64(blocks.count) {
+            cover(blockNumber)
+        }
+        let block = blocks[Int(blockNumber - firstBlock)]
+        let index = Int(bucket & Int64(BucketBlock.size - 1))
+        let count = block.counts[index]
+        let next = count == .max ? count : count + 1
         switch aggregation {
         case .mean:
-            let next = count == .max ? count : count + 1
-            values[index] += (Float(value) - values[index]) / Float(next)
-            counts[index] = next
+            block.values[index] += (Float(value) - block.values[index]) / Float(next)
         case .sum:
-            values[index] += Float(value)
-            counts[index] = count == .max ? count : count + 1
+            block.values[index] += Float(value)
         case .last:
-            if count == 0 || time >= lastTimes[index] {
-                values[index] = Float(value)
-                lastTimes[index] = time
+            if count == 0 || time >= block.lastTimes![index] {
+                block.values[index] = Float(value)
+                block.lastTimes![index] = time
             }
-            counts[index] = count == .max ? count : count + 1
         }
+        block.counts[index] = next
         return count == 1
     }
 
-    private mutating func grow(to size: Int, aggregation: Aggregation) {
-        // Geometric growth keeps appends amortised O(1) for data arriving in time order.
-        let capacity = max(size, values.count + values.count / 2, 64)
-        values.reserveCapacity(capacity)
-        counts.reserveCapacity(capacity)
-        values.append(contentsOf: repeatElement(0, count: size - values.count))
-        counts.append(contentsOf: repeatElement(0, count: size - counts.count))
-        if aggregation == .last {
-            lastTimes.reserveCapacity(capacity)
-            lastTimes.append(contentsOf: repeatElement(0, count: size - lastTimes.count))
+    private mutating func cover(_ blockNumber: Int64) {
+        let tracksTime = aggregation == .last
+        if blocks.isEmpty {
+            firstBlock = blockNumber
+            blocks = [BucketBlock(tracksTime: tracksTime)]
+        } else if blockNumber < firstBlock {
+            let front = (0..<Int(firstBlock - blockNumber)).map { _ in BucketBlock(tracksTime: tracksTime) }
+            blocks.insert(contentsOf: front, at: 0)
+            firstBlock = blockNumber
+        } else {
+            while blockNumber - firstBlock >= Int64(blocks.count) { blocks.append(BucketBlock(tracksTime: tracksTime)) }
         }
     }
 
-    /// The grid values with NaN where no reading fell, trimmed to `range` (indices), and the
-    /// accumulation memory released.
-    mutating func finish(range: Range<Int>) -> [Float] {
-        var result = values
-        values = []
-        for index in result.indices where counts[index] == 0 { result[index] = .nan }
-        counts = []
-        lastTimes = []
-        if range.lowerBound == 0 && range.upperBound == result.count { return result }
-        return Array(result[range])
+    /// Frees whole blocks that end before `bucket`; returns the readings they held.
+    mutating func drop(before bucket: Int64) -> Int {
+        let keepFrom = bucket >> Int64(BucketBlock.shift)
+        guard !blocks.isEmpty, keepFrom > firstBlock else { return 0 }
+        let dropped = Int(min(Int64(blocks.count), keepFrom - firstBlock))
+        let readings = blocks[..<dropped].reduce(0) { $0 + $1.readings }
+        blocks.removeFirst(dropped)
+        firstBlock += Int64(dropped)
+        return readings
+    }
+
+    /// Readings in buckets before `bucket` (which `values(from:through:)` leaves out).
+    func readings(before bucket: Int64) -> Int {
+        var total = 0
+        for (offset, block) in blocks.enumerated() {
+            let blockStart = (firstBlock + Int64(offset)) << Int64(BucketBlock.shift)
+            guard blockStart < bucket else { break }
+            let end = Int(min(Int64(BucketBlock.size), bucket - blockStart))
+            for index in 0..<end { total += Int(block.counts[index]) }
+        }
+        return total
+    }
+
+    /// Values of buckets `first...last`, NaN where no reading fell.
+    func values(from first: Int64, through last: Int64) -> [Float] {
+        var result = [Float](repeating: .nan, count: Int(last - first + 1))
+        result.withUnsafeMutableBufferPointer { output in
+            for (offset, block) in blocks.enumerated() {
+                let blockStart = (firstBlock + Int64(offset)) << Int64(BucketBlock.shift)
+                let from = max(first, blockStart)
+                let through = min(last, blockStart + Int64(BucketBlock.size) - 1)
+                guard from <= through else { continue }
+                for bucket in from...through {
+                    let index = Int(bucket - blockStart)
+                    if block.counts[index] > 0 { output[Int(bucket - first)] = block.values[index] }
+                }
+            }
+        }
+        return result
     }
 }

@@ -65,26 +65,45 @@ public struct SeriesReader: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         let frequency = source.description.frequency
-        let lowerBound: Int64
+        // The read's lower bound (µs since the Unix epoch), or nil to read everything.
+        var lowerBound: Int64?
         if let oldest = watermarks.values.min() {
             lowerBound = frequency.start(of: frequency.bucket(of: oldest) - Int64(options.overlap))
-        } else {
+        } else if try timeColumnIsIndexed(session) {
+            // Cheap with an index: read only the newest `maxHistory` steps. Without one, a
+            // max() would scan the table once more than the read itself; the accumulator
+            // then drops what falls out of the history window as it streams.
             guard let newest = try newestTime(in: session) else {
                 return SeriesRead(chunks: [], rows: 0, seconds: (clock.now - started).seconds)
             }
             lowerBound = frequency.start(of: frequency.bucket(of: newest) - Int64(options.maxHistory) + 1)
         }
-        let sql = try copyStatement(session)
+        let sql = try copyStatement(session, bounded: lowerBound != nil)
         var accumulator = GridAccumulator(
-            frequency: frequency, baseBucket: frequency.bucket(of: lowerBound),
-            covariates: source.description.covariateColumns.count, aggregation: options.aggregation)
+            frequency: frequency, lowerBucket: lowerBound.map(frequency.bucket(of:)),
+            covariates: source.description.covariateColumns.count, aggregation: options.aggregation,
+            maxHistory: options.maxHistory)
         let rows = try session.transaction {
-            try session.execute(
-                "SELECT set_config('forecastd.read_from', $1, true)", [String(lowerBound - Self.postgresEpoch)])
+            if let lowerBound {
+                try session.execute(
+                    "SELECT set_config('forecastd.read_from', $1, true)", [String(lowerBound - Self.postgresEpoch)])
+            }
             return try session.copyOut(sql) { row in accumulator.add(row) }
         }
-        let chunks = accumulator.finish(maxHistory: options.maxHistory)
+        let chunks = accumulator.finish()
         return SeriesRead(chunks: chunks, rows: rows, seconds: (clock.now - started).seconds)
+    }
+
+    /// Whether some index on the relation starts with the time column.
+    func timeColumnIsIndexed(_ session: PostgresSession) throws -> Bool {
+        let rows = try session.query(
+            """
+            SELECT EXISTS (
+                SELECT 1 FROM pg_index AS i
+                JOIN pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                WHERE i.indrelid = $1::oid AND a.attname = $2::text)
+            """, [source.oid, source.description.timeColumn])
+        return try rows[0].decode(Bool.self, at: 0)
     }
 
     /// Microseconds from 1970-01-01 to 2000-01-01 (PostgreSQL's epoch).
@@ -133,13 +152,13 @@ public struct SeriesReader: Sendable {
     }
 
     /// `COPY (SELECT key, time, value, covariates... WHERE time >= bound) TO STDOUT`.
-    func copyStatement(_ session: PostgresSession) throws -> String {
+    func copyStatement(_ session: PostgresSession, bounded: Bool) throws -> String {
         let key = try source.description.seriesColumn.map { "\(try session.escapeIdentifier($0))::text" } ?? "''::text"
         let value = "\(try session.escapeIdentifier(source.description.valueColumn))::float8"
         let covariates = try source.description.covariateColumns.map { "\(try session.escapeIdentifier($0))::float8" }
         let columns = ([key, try timeExpression(session), value] + covariates).joined(separator: ", ")
         return """
-            COPY (SELECT \(columns) FROM \(try relation(session)) WHERE \(try lowerBoundCondition(session))) \
+            COPY (SELECT \(columns) FROM \(try relation(session))\(bounded ? " WHERE \(try lowerBoundCondition(session))" : "")) \
             TO STDOUT (FORMAT binary)
             """
     }

@@ -7,6 +7,8 @@ public struct ResolvedSource: Sendable, Hashable {
     public let name: String
     /// `r` table, `v` view, `m` materialized view, `p` partitioned table, `f` foreign table.
     public let kind: Character
+    /// `pg_class.oid` of the relation (valid until it is dropped and re-created).
+    public let oid: Int64
     let timeKind: TimeKind
     /// The SQL type names of the time, value and series columns, for reports.
     public let columnTypes: [String: String]
@@ -84,7 +86,7 @@ public enum SourceCatalog {
         for covariate in source.covariateColumns { columnTypes[covariate] = try requireNumeric(covariate) }
         if let series = source.seriesColumn { columnTypes[series] = try type(of: series).display }
         return ResolvedSource(
-            description: source, schema: relation.schema, name: relation.name, kind: relation.kind,
+            description: source, schema: relation.schema, name: relation.name, kind: relation.kind, oid: relation.oid,
             timeKind: timeKind, columnTypes: columnTypes)
     }
 
