@@ -6,5 +6,5 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure forecastd on this machine (build with -c release).",
-        subcommands: [BenchIngestCommand.self])
+        subcommands: [BenchEngineCommand.self, BenchIngestCommand.self])
 }
