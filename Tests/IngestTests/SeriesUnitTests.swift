@@ -76,7 +76,7 @@ struct SeriesUnitTests {
         for index in 20..<25 { values[index] = .nan }
         let filled = Self.series(values)
         #expect(filled.segments == [0..<20, 25..<40])
-        let windows = try WindowSet(
+        let windows = try SeriesWindows(
             series: [filled], options: WindowOptions(lookback: 4, horizon: 2), split: .none)
         #expect(windows.training.count == (20 - 6 + 1) + (15 - 6 + 1))
         for reference in windows.training {
@@ -88,7 +88,7 @@ struct SeriesUnitTests {
 
     @Test func validationWindowsHaveTargetsAfterTheCutoff() throws {
         let filled = Self.series((0..<100).map { Float($0) })
-        let windows = try WindowSet(
+        let windows = try SeriesWindows(
             series: [filled], options: WindowOptions(lookback: 10, horizon: 5, stride: 2), split: .fraction(0.2))
         // cutoff = 80: training targets end by 80, validation targets start at or after it.
         #expect(windows.training.allSatisfy { $0.start + 15 <= 80 && ($0.start % 2 == 0) })
@@ -105,7 +105,7 @@ struct SeriesUnitTests {
     }
 
     @Test func tooLittleDataIsReportedNotCrashedOn() throws {
-        let windows = try WindowSet(
+        let windows = try SeriesWindows(
             series: [Self.series([1, 2, 3], key: "short"), Self.series((0..<50).map { Float($0) }, key: "long")],
             options: WindowOptions(lookback: 10, horizon: 5), split: .fraction(0.2))
         #expect(windows.series.map(\.key) == ["long"])
@@ -115,7 +115,7 @@ struct SeriesUnitTests {
 
     @Test func staleInferenceWindowIsFlagged() throws {
         let filled = Self.series((0..<30).map { Float($0) }, start: 0)
-        let windows = try WindowSet(
+        let windows = try SeriesWindows(
             forecasting: [filled], scalers: [:], options: WindowOptions(lookback: 8, horizon: 4, staleAfter: 3))
         let latest = try #require(windows.latest[0])
         let issued = windows.issuedAt(latest)

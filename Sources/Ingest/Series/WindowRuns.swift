@@ -1,6 +1,6 @@
 /// A window: `lookback` input steps then `horizon` target steps of one series.
 public struct WindowReference: Sendable, Hashable {
-    /// Index into `WindowSet.series`.
+    /// Index into `SeriesWindows.series`.
     public var series: Int
     /// Index of the first input step in that series.
     public var start: Int

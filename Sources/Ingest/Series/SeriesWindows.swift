@@ -13,7 +13,7 @@ public struct WindowBatch: Sendable {
 ///
 /// Each series is scaled on its own with a scaler fitted on its training steps only. No
 /// window crosses a segment break (a gap longer than `maxGap`).
-public struct WindowSet: Sendable {
+public struct SeriesWindows: Sendable {
     public let options: WindowOptions
     public let series: [FilledSeries]
     /// Per series: target scaler first, then one per covariate.
