@@ -34,7 +34,7 @@ let package = Package(
         .target(
             name: "CKernels",
             path: "Sources/Forecast/CKernels",
-            cSettings: [.unsafeFlags(["-O3", "-mprefer-vector-width=512"])]
+            cSettings: [.unsafeFlags(["-O3", "-mprefer-vector-width=512", "-Wno-psabi"])]
         ),
         // The stacked-LSTM engine. Knows nothing of databases.
         .target(

@@ -29,3 +29,36 @@ import Testing
         #expect(abs(swapped - h2) > 1e-2)
     }
 }
+
+/// The fused step kernel (hidden a multiple of 16) against the GEMM + cell-kernel path.
+@Suite struct FusedStepTests {
+    @Test(arguments: [(16, 1), (32, 5), (48, 9)])
+    func fusedStepMatchesTheGEMMPath(hidden: Int, batch: Int) throws {
+        let configuration = ModelConfiguration(inputSize: 3, hidden: hidden, layers: 1, lookback: 6, horizon: 2)
+        let model = try StackedLSTM(configuration: configuration, seed: 3)
+        var generator = RandomGenerator(seed: 4)
+        let inputs = (0..<(batch * 6 * 3)).map { _ in generator.nextGaussian() }
+        let layer = model.lstmLayers[0]
+        var results: [[Float]] = []
+        for fused in [false, true] {
+            for training in [false, true] {
+                let ws = ModelWorkspace(configuration: configuration, batch: batch, training: training)
+                inputs.withUnsafeBufferPointer { ws.load(inputs: $0.baseAddress!, targets: nil, indices: 0..<batch) }
+                model.parameters.withUnsafeBufferPointer { p in
+                    layer.forward(
+                        parameters: p.baseAddress!, input: ws.input.pointer, batch: batch, steps: 6,
+                        state: ws.layers[0], combinedBias: ws.combinedBias.pointer,
+                        packed: fused ? ws.packedRecurrent.pointer : nil)
+                }
+                let state = ws.layers[0]
+                results.append(state.h.array + state.c.array + (training ? state.gates.array + state.tanhC.array : []))
+            }
+        }
+        // Orders: [gemm infer, gemm train, fused infer, fused train].
+        for (reference, fused) in [(results[0], results[2]), (results[1], results[3])] {
+            #expect(reference.count == fused.count)
+            let worst = zip(reference, fused).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= 2e-6, "max difference \(worst)")
+        }
+    }
+}

@@ -86,6 +86,75 @@ static inline __attribute__((always_inline)) void cell_infer_row(
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Fused recurrent step: gates = gx + h_prev W_hh^T, then the cell update, per 16 hidden units.
+
+typedef float fk_v16 __attribute__((vector_size(64)));
+
+static inline __attribute__((always_inline)) fk_v16 fk_load16(const float *p) {
+    fk_v16 v;
+    __builtin_memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline __attribute__((always_inline)) void fk_store16(float *p, fk_v16 v) { __builtin_memcpy(p, &v, sizeof v); }
+
+void fk_pack_recurrent(long hidden, const float *w_hh, float *packed) {
+    for (long jb = 0; jb < hidden / 16; jb++)
+        for (long k = 0; k < hidden; k++)
+            for (long q = 0; q < 4; q++)
+                for (long l = 0; l < 16; l++)
+                    packed[(jb * hidden + k) * 64 + q * 16 + l] = w_hh[(q * hidden + jb * 16 + l) * hidden + k];
+}
+
+// `rows` (1 or 4, a compile-time constant after inlining) batch rows from r0, units jb*16..+16.
+static inline __attribute__((always_inline)) void fk_step_tile(
+    long rows, long hidden, const float *wb, const float *h_prev, const float *gx, float *gates_out,
+    const float *c_prev, float *c, float *tanh_c, float *h, long r0, long jb) {
+    fk_v16 acc[4][4];
+    for (long r = 0; r < rows; r++)
+        for (long q = 0; q < 4; q++) acc[r][q] = (fk_v16){0};
+    if (h_prev) {
+        for (long k = 0; k < hidden; k++) {
+            fk_v16 w0 = fk_load16(wb + k * 64), w1 = fk_load16(wb + k * 64 + 16);
+            fk_v16 w2 = fk_load16(wb + k * 64 + 32), w3 = fk_load16(wb + k * 64 + 48);
+            for (long r = 0; r < rows; r++) {
+                float hv = h_prev[(r0 + r) * hidden + k];
+                acc[r][0] += hv * w0;
+                acc[r][1] += hv * w1;
+                acc[r][2] += hv * w2;
+                acc[r][3] += hv * w3;
+            }
+        }
+    }
+    float tmp[4][64];
+    float tc_scratch[16];
+    for (long r = 0; r < rows; r++) {
+        const float *g = gx + (r0 + r) * 4 * hidden + jb * 16;
+        for (long q = 0; q < 4; q++) fk_store16(tmp[r] + q * 16, acc[r][q] + fk_load16(g + q * hidden));
+        long o = (r0 + r) * hidden + jb * 16;
+        cell_forward_row(16, tmp[r], tmp[r] + 16, tmp[r] + 32, tmp[r] + 48, c_prev + o, c + o,
+                         tanh_c ? tanh_c + o : tc_scratch, h + o);
+        if (gates_out) {
+            float *out = gates_out + (r0 + r) * 4 * hidden + jb * 16;
+            for (long q = 0; q < 4; q++) fk_store16(out + q * hidden, fk_load16(tmp[r] + q * 16));
+        }
+    }
+}
+
+FK_CLONES
+void fk_lstm_step(long batch, long hidden, const float *packed, const float *h_prev, const float *gx,
+                  float *gates_out, const float *c_prev, float *c, float *tanh_c, float *h) {
+    for (long jb = 0; jb < hidden / 16; jb++) {
+        const float *wb = packed + jb * hidden * 64;
+        long r0 = 0;
+        for (; r0 + 4 <= batch; r0 += 4)
+            fk_step_tile(4, hidden, wb, h_prev, gx, gates_out, c_prev, c, tanh_c, h, r0, jb);
+        for (; r0 < batch; r0++)
+            fk_step_tile(1, hidden, wb, h_prev, gx, gates_out, c_prev, c, tanh_c, h, r0, jb);
+    }
+}
+
 FK_CLONES
 void fk_lstm_cell_forward(long batch, long hidden, float *gates, const float *c_prev, float *c,
                           float *tanh_c, float *h) {

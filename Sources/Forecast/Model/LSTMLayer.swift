@@ -16,36 +16,65 @@ struct LSTMLayer {
     let layout: ParameterLayout.Layer
     let hidden: Int
 
+    /// Bytes of pre-activations projected ahead of the recurrence: half of a 1 MiB L2, so the
+    /// recurrent GEMMs and cell kernels find their gate rows in cache.
+    static let projectionBlockBytes = 512 * 1024
+
     /// Forward over `steps` time steps.
+    ///
+    /// The input projection `x W_ih^T + b` is one GEMM per block of time steps, the block sized
+    /// so that its gates stay in L2 (`projectionBlockBytes`); short sequences and small batches
+    /// are one block, that is one GEMM for all steps.
     ///
     /// - `parameters`: the model's flat parameters.
     /// - `input`: [steps, batch, layout.inputSize], time-major.
     /// - `state`: receives gates, cell states, `tanh(c)` (when it has room) and hidden states.
     /// - `combinedBias`: [4H] scratch.
+    /// - `packed`: [4H * H] scratch for the packed `W_hh` when `hidden` is a multiple of 16; then
+    ///   each step is one fused kernel (`fk_lstm_step`: recurrent product plus cell update in
+    ///   registers). Otherwise a step is an OpenBLAS GEMM plus `fk_lstm_cell_forward`.
     func forward(
         parameters: UnsafePointer<Float>, input: UnsafePointer<Float>, batch: Int, steps: Int,
-        state: ModelWorkspace.LayerState, combinedBias: UnsafeMutablePointer<Float>
+        state: ModelWorkspace.LayerState, combinedBias: UnsafeMutablePointer<Float>,
+        packed: UnsafeMutablePointer<Float>?
     ) {
+        let fused = hidden % 16 == 0 && packed != nil
+        if fused, let packed { fk_pack_recurrent(hidden, parameters + layout.weightHH, packed) }
         let h4 = 4 * hidden
-        let rows = steps * batch
         for j in 0..<h4 { combinedBias[j] = parameters[layout.biasIH + j] + parameters[layout.biasHH + j] }
         let gates = state.gates.pointer
-        BLAS.gemm(
-            transposeB: true, m: rows, n: h4, k: layout.inputSize, a: input, lda: layout.inputSize,
-            b: parameters + layout.weightIH, ldb: layout.inputSize, beta: 0, c: gates, ldc: h4)
-        fk_add_row_vector(rows, h4, combinedBias, gates)
         let keepTanh = state.tanhC.count > 0
         let stepSize = batch * hidden
-        for t in 0..<steps {
-            let gatesT = gates + t * batch * h4
-            if t > 0 {
-                BLAS.gemm(
-                    transposeB: true, m: batch, n: h4, k: hidden, a: state.h.pointer + t * stepSize, lda: hidden,
-                    b: parameters + layout.weightHH, ldb: hidden, beta: 1, c: gatesT, ldc: h4)
+        let block = max(1, min(steps, Self.projectionBlockBytes / max(1, batch * h4 * MemoryLayout<Float>.stride)))
+        for blockStart in stride(from: 0, to: steps, by: block) {
+            let blockSteps = min(block, steps - blockStart)
+            let rows = blockSteps * batch
+            let blockGates = gates + blockStart * batch * h4
+            // Bias rows first, then accumulate (beta 1): cheaper than OpenBLAS zeroing C for
+            // beta 0 followed by a separate bias pass.
+            for r in 0..<rows { (blockGates + r * h4).update(from: combinedBias, count: h4) }
+            BLAS.gemm(
+                transposeB: true, m: rows, n: h4, k: layout.inputSize,
+                a: input + blockStart * batch * layout.inputSize, lda: layout.inputSize,
+                b: parameters + layout.weightIH, ldb: layout.inputSize, beta: 1, c: blockGates, ldc: h4)
+            for t in blockStart..<(blockStart + blockSteps) {
+                let gatesT = gates + t * batch * h4
+                if fused, let packed {
+                    fk_lstm_step(
+                        batch, hidden, packed, t > 0 ? state.h.pointer + t * stepSize : nil, gatesT,
+                        keepTanh ? gatesT : nil, state.c.pointer + t * stepSize, state.c.pointer + (t + 1) * stepSize,
+                        keepTanh ? state.tanhC.pointer + t * stepSize : nil, state.h.pointer + (t + 1) * stepSize)
+                    continue
+                }
+                if t > 0 {
+                    BLAS.gemm(
+                        transposeB: true, m: batch, n: h4, k: hidden, a: state.h.pointer + t * stepSize,
+                        lda: hidden, b: parameters + layout.weightHH, ldb: hidden, beta: 1, c: gatesT, ldc: h4)
+                }
+                fk_lstm_cell_forward(
+                    batch, hidden, gatesT, state.c.pointer + t * stepSize, state.c.pointer + (t + 1) * stepSize,
+                    keepTanh ? state.tanhC.pointer + t * stepSize : nil, state.h.pointer + (t + 1) * stepSize)
             }
-            fk_lstm_cell_forward(
-                batch, hidden, gatesT, state.c.pointer + t * stepSize, state.c.pointer + (t + 1) * stepSize,
-                keepTanh ? state.tanhC.pointer + t * stepSize : nil, state.h.pointer + (t + 1) * stepSize)
         }
     }
 

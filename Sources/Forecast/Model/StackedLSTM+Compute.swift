@@ -23,7 +23,8 @@ extension StackedLSTM {
             let state = ws.layers[l]
             layer.forward(
                 parameters: p, input: input, batch: batch, steps: steps, state: state,
-                combinedBias: ws.combinedBias.pointer + l * 4 * hidden)
+                combinedBias: ws.combinedBias.pointer + l * 4 * hidden,
+                packed: ws.packedRecurrent.count > 0 ? ws.packedRecurrent.pointer : nil)
             input = UnsafePointer(state.h.pointer + batch * hidden)
             if let mask = state.mask, let dropped = state.dropped, dropout != nil {
                 let keep = 1 - configuration.dropout

@@ -45,6 +45,25 @@ void fk_lstm_cell_forward(long batch, long hidden, float *gates, const float *c_
 void fk_lstm_cell_backward(long batch, long hidden, const float *gates, const float *c_prev,
                            const float *tanh_c, const float *dh, float *dc, float *dgates);
 
+/// Packs `w_hh` [4H, H] (gate rows i, f, g, o) for `fk_lstm_step`: for each block of 16
+/// hidden units `jb` and each input unit `k`, the 64 weights of the block's i, f, g, o
+/// columns, `packed[(jb * H + k) * 64 + q * 16 + l] = w_hh[(q * H + jb * 16 + l) * H + k]`.
+/// `hidden` must be a multiple of 16; `packed` holds 4H * H floats.
+void fk_pack_recurrent(long hidden, const float *w_hh, float *packed);
+
+/// One fused LSTM step for `batch` rows: `gates = gx + h_prev W_hh^T` (register-blocked, 4 rows
+/// by 16 units at a time, weights from `fk_pack_recurrent`), then the cell update of
+/// `fk_lstm_cell_forward`, without the gates leaving the cache.
+///
+/// - `h_prev`: [batch, hidden], or NULL for a zero initial state.
+/// - `gx`: [batch, 4 * hidden], the input projection plus biases of this step.
+/// - `gates_out`: [batch, 4 * hidden], receives the activated gates (may equal `gx`); NULL to
+///   skip (inference).
+/// - `c_prev`, `c`, `h`: [batch, hidden]; `tanh_c`: [batch, hidden] or NULL.
+/// `hidden` must be a multiple of 16.
+void fk_lstm_step(long batch, long hidden, const float *packed, const float *h_prev, const float *gx,
+                  float *gates_out, const float *c_prev, float *c, float *tanh_c, float *h);
+
 /// Adds `bias` [columns] to every row of `matrix` [rows, columns].
 void fk_add_row_vector(long rows, long columns, const float *bias, float *matrix);
 
