@@ -201,6 +201,14 @@ void fk_lstm_cell_backward(long batch, long hidden, const float *gates, const fl
 }
 
 FK_CLONES
+void fk_fill_rows(long rows, long columns, const float *row, float *matrix) {
+    for (long r = 0; r < rows; r++) {
+        float *restrict out = matrix + r * columns;
+        for (long k = 0; k < columns; k++) out[k] = row[k];
+    }
+}
+
+FK_CLONES
 void fk_add_row_vector(long rows, long columns, const float *bias, float *matrix) {
     for (long r = 0; r < rows; r++) {
         float *restrict row = matrix + r * columns;

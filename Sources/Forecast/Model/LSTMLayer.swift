@@ -20,6 +20,11 @@ struct LSTMLayer {
     /// recurrent GEMMs and cell kernels find their gate rows in cache.
     static let projectionBlockBytes = 512 * 1024
 
+    /// Time steps per projection block for this shape.
+    static func projectionBlock(steps: Int, batch: Int, hidden: Int) -> Int {
+        max(1, min(steps, projectionBlockBytes / max(1, batch * 4 * hidden * MemoryLayout<Float>.stride)))
+    }
+
     /// Forward over `steps` time steps.
     ///
     /// The input projection `x W_ih^T + b` is one GEMM per block of time steps, the block sized
@@ -45,20 +50,23 @@ struct LSTMLayer {
         let gates = state.gates.pointer
         let keepTanh = state.tanhC.count > 0
         let stepSize = batch * hidden
-        let block = max(1, min(steps, Self.projectionBlockBytes / max(1, batch * h4 * MemoryLayout<Float>.stride)))
+        let block = Self.projectionBlock(steps: steps, batch: batch, hidden: hidden)
+        // Inference keeps only one block of gates (reused, hot in L2); training keeps all.
+        let reuseBlock = state.gates.count < steps * batch * h4
+        precondition(state.gates.count >= block * batch * h4, "gate buffer too small")
         for blockStart in stride(from: 0, to: steps, by: block) {
             let blockSteps = min(block, steps - blockStart)
             let rows = blockSteps * batch
-            let blockGates = gates + blockStart * batch * h4
+            let blockGates = reuseBlock ? gates : gates + blockStart * batch * h4
             // Bias rows first, then accumulate (beta 1): cheaper than OpenBLAS zeroing C for
             // beta 0 followed by a separate bias pass.
-            for r in 0..<rows { (blockGates + r * h4).update(from: combinedBias, count: h4) }
+            fk_fill_rows(rows, h4, combinedBias, blockGates)
             BLAS.gemm(
                 transposeB: true, m: rows, n: h4, k: layout.inputSize,
                 a: input + blockStart * batch * layout.inputSize, lda: layout.inputSize,
                 b: parameters + layout.weightIH, ldb: layout.inputSize, beta: 1, c: blockGates, ldc: h4)
             for t in blockStart..<(blockStart + blockSteps) {
-                let gatesT = gates + t * batch * h4
+                let gatesT = blockGates + (t - blockStart) * batch * h4
                 if fused, let packed {
                     fk_lstm_step(
                         batch, hidden, packed, t > 0 ? state.h.pointer + t * stepSize : nil, gatesT,

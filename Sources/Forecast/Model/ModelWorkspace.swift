@@ -7,7 +7,8 @@
 final class ModelWorkspace: @unchecked Sendable {
     /// Per-layer stored activations.
     final class LayerState: @unchecked Sendable {
-        /// Activated gates [T, B, 4H] (pre-activations while being computed).
+        /// Activated gates [T, B, 4H] (pre-activations while being computed); for inference only
+        /// one projection block [block, B, 4H], reused.
         let gates: FloatBuffer
         /// Cell states [T + 1, B, H]; slice 0 is the zero initial state.
         let c: FloatBuffer
@@ -23,7 +24,8 @@ final class ModelWorkspace: @unchecked Sendable {
         let dropped: FloatBuffer?
 
         init(batch: Int, steps: Int, hidden: Int, training: Bool, dropout: Bool) {
-            gates = FloatBuffer(count: steps * batch * 4 * hidden)
+            let block = LSTMLayer.projectionBlock(steps: steps, batch: batch, hidden: hidden)
+            gates = FloatBuffer(count: (training ? steps : block) * batch * 4 * hidden)
             c = FloatBuffer(count: (steps + 1) * batch * hidden)
             tanhC = FloatBuffer(count: training ? steps * batch * hidden : 0)
             h = FloatBuffer(count: (steps + 1) * batch * hidden)

@@ -64,6 +64,9 @@ void fk_pack_recurrent(long hidden, const float *w_hh, float *packed);
 void fk_lstm_step(long batch, long hidden, const float *packed, const float *h_prev, const float *gx,
                   float *gates_out, const float *c_prev, float *c, float *tanh_c, float *h);
 
+/// Copies `row` [columns] into every row of `matrix` [rows, columns].
+void fk_fill_rows(long rows, long columns, const float *row, float *matrix);
+
 /// Adds `bias` [columns] to every row of `matrix` [rows, columns].
 void fk_add_row_vector(long rows, long columns, const float *bias, float *matrix);
 
