@@ -4,8 +4,8 @@
 /// and baseline x86-64) and the loader picks the best clone for the running CPU once, through an
 /// ifunc resolver (`__attribute__((target_clones))`). Other architectures get one portable build.
 ///
-/// Activations use a branch-free polynomial `exp` (Cephes coefficients, range reduction by
-/// powers of two): sigmoid and tanh are accurate to about 2e-7 absolute, with no libm call.
+/// Activations are branch-free, with no libm call: tanh by a [13/6] rational approximation
+/// (3.3e-7 absolute and relative error), sigmoid as `(1 + tanh(x / 2)) / 2` (2.3e-7 absolute).
 ///
 /// Gate layout: each row of `gates` is `[i | f | g | o]`, each block `hidden` floats wide
 /// (PyTorch's order: input, forget, cell candidate, output).
