@@ -13,6 +13,6 @@ struct Forecastd: AsyncParsableCommand {
             networks on them and writes forecasts back into the forecast schema.
             """,
         version: version,
-        subcommands: [MigrateCommand.self, BenchCommand.self]
+        subcommands: [RunCommand.self, MigrateCommand.self, BenchCommand.self]
     )
 }

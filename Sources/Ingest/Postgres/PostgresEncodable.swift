@@ -116,3 +116,24 @@ public enum PostgresTime {
         return Date(timeIntervalSince1970: epochOffset + seconds)
     }
 }
+
+/// An exact instant for `timestamptz` parameters and COPY fields: microseconds since the
+/// Unix epoch (no floating-point rounding, unlike `Date`).
+public struct PostgresTimestamp: PostgresEncodable, PostgresDecodable, Hashable, Comparable {
+    public var microsecondsSince1970: Int64
+    public init(microsecondsSince1970: Int64) { self.microsecondsSince1970 = microsecondsSince1970 }
+
+    static let offset: Int64 = 946_684_800_000_000
+
+    public static var postgresType: PostgresType { .timestamptz }
+    public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(microsecondsSince1970 - Self.offset) }
+
+    /// Decodes `timestamptz` or `timestamp` (as UTC).
+    public static func decode(_ bytes: UnsafeRawBufferPointer, type: PostgresType) throws(PostgresError) -> Self {
+        guard type == .timestamptz || type == .timestamp else { throw mismatch(type) }
+        var reader = ByteReader(bytes)
+        return Self(microsecondsSince1970: try reader.read(Int64.self) &+ offset)
+    }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.microsecondsSince1970 < rhs.microsecondsSince1970 }
+}

@@ -36,13 +36,23 @@ public struct SeriesWindows: Sendable {
     }
 
     /// Windows for forecasting with a trained model's scalers (`scalers[key]`: target, then
-    /// covariates); a series the model has not seen is scaled on its own history.
+    /// covariates); a series the model has not seen is scaled on its own history. Only
+    /// `latest` is filled in.
     public init(forecasting input: [FilledSeries], scalers: [String: [Scaler]], options: WindowOptions) throws {
-        try self.init(series: input, options: options, split: .none, fixedScalers: scalers)
+        try self.init(series: input, options: options, split: .none, fixedScalers: scalers, forecastingOnly: true)
+    }
+
+    /// Windows for further training of a model, scaled with its scalers (series it has not
+    /// seen get their own, fitted on their training steps).
+    public init(
+        series input: [FilledSeries], options: WindowOptions, split: ValidationSplit, scalers: [String: [Scaler]]
+    ) throws {
+        try self.init(series: input, options: options, split: split, fixedScalers: scalers, forecastingOnly: false)
     }
 
     private init(
-        series input: [FilledSeries], options: WindowOptions, split: ValidationSplit, fixedScalers: [String: [Scaler]]?
+        series input: [FilledSeries], options: WindowOptions, split: ValidationSplit, fixedScalers: [String: [Scaler]]?,
+        forecastingOnly: Bool = false
     ) throws {
         let covariates = input.first?.covariates.count ?? 0
         featureCount = options.featureCount(covariates: covariates)
@@ -57,7 +67,7 @@ public struct SeriesWindows: Sendable {
         for candidate in input {
             let longest = candidate.segments.map(\.count).max() ?? 0
             let last = candidate.segments.last
-            let canForecast = fixedScalers != nil && (last?.count ?? 0) >= options.lookback
+            let canForecast = forecastingOnly && (last?.count ?? 0) >= options.lookback
             guard longest >= span || canForecast else {
                 insufficient.append(
                     (candidate.key, "longest gap-free stretch is \(longest) steps; lookback + horizon needs \(span)"))
@@ -77,7 +87,6 @@ public struct SeriesWindows: Sendable {
             let index = kept.count
             // Windows are training windows when their targets end by the cutoff and
             // validation windows when their targets start at or after it.
-            let forecastingOnly = fixedScalers != nil
             for segment in candidate.segments where segment.count >= span && !forecastingOnly {
                 let lastStart = segment.upperBound - span
                 let firstValidation = max(segment.lowerBound, cutoff - options.lookback)

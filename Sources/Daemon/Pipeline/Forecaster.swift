@@ -1,0 +1,57 @@
+import Forecast
+import Foundation
+import Ingest
+
+/// One forecast step of one series, in original units.
+struct ForecastRow: Sendable, Hashable {
+    var series: String
+    /// Time (µs since the Unix epoch) of the last observation used.
+    var issuedAt: Int64
+    var targetTime: Int64
+    var step: Int
+    var value: Double
+    var lower: Double?
+    var upper: Double?
+    var quantiles: [Double]
+}
+
+/// Forecasts every series from its latest window in one batched forward pass.
+struct Forecaster {
+    let settings: ModelSettings
+
+    /// Rows for every series whose latest window is newer than `after[key]` (µs), or all
+    /// when `after` is empty. Series without a full latest window are skipped.
+    func forecast(_ trained: TrainedModel, series: SeriesSet, after: [String: Int64] = [:]) throws -> [ForecastRow] {
+        let windows = try SeriesWindows(
+            forecasting: TrainingPipeline.filled(series), scalers: trained.scalers, options: settings.windowOptions)
+        let references = windows.latest.compactMap { $0 }.filter { reference in
+            let key = windows.series[reference.series].key
+            return after[key].map { windows.issuedAt(reference) > $0 } ?? true
+        }
+        guard !references.isEmpty else { return [] }
+        let batch = windows.batch(references, targets: false)
+        let session = InferenceSession(model: trained.model, threads: 1)
+        let outputs = session.predict(batch.inputs, count: references.count)
+        let horizon = settings.horizon
+        let quantileCount = trained.model.configuration.quantileCount
+        let point = quantileCount > 1 ? settings.pointQuantile : 0
+        let frequency = settings.source.frequency.microseconds
+        var rows: [ForecastRow] = []
+        rows.reserveCapacity(references.count * horizon)
+        for (index, reference) in references.enumerated() {
+            let scaler = windows.scalers[reference.series][0]
+            let key = windows.series[reference.series].key
+            let issuedAt = windows.issuedAt(reference)
+            for step in 0..<horizon {
+                let offset = (index * horizon + step) * quantileCount
+                let values = (0..<quantileCount).map { Double(scaler.invert(outputs[offset + $0])) }
+                rows.append(
+                    ForecastRow(
+                        series: key, issuedAt: issuedAt, targetTime: issuedAt + Int64(step + 1) * frequency,
+                        step: step + 1, value: values[point], lower: quantileCount > 1 ? values.first : nil,
+                        upper: quantileCount > 1 ? values.last : nil, quantiles: quantileCount > 1 ? values : []))
+            }
+        }
+        return rows
+    }
+}

@@ -1,0 +1,204 @@
+import Forecast
+import Foundation
+import Ingest
+
+/// Why a model could not be trained, in words for `forecast.models.last_error`.
+enum PipelineError: Error, CustomStringConvertible, Equatable {
+    case notEnoughData(String)
+    case noSeries
+
+    var description: String {
+        switch self {
+        case .notEnoughData(let detail): "not enough data to train: \(detail)"
+        case .noSeries: "the source has no valid readings"
+        }
+    }
+}
+
+/// What an incremental update did.
+struct FineTuneOutcome: Sendable {
+    /// The fine-tuned model, or nil when there was nothing new to learn from.
+    var candidate: TrainedModel?
+    /// Loss of the active and the candidate model on the most recent holdout windows.
+    var activeHoldoutLoss: Double?
+    var candidateHoldoutLoss: Double?
+    /// Whether the candidate may replace the active version.
+    var accepted: Bool
+    var reason: String
+}
+
+/// Turns series into trained models: full training with early stopping, and incremental
+/// updates. Pure computation (no database); run it off the cooperative pool.
+struct TrainingPipeline {
+    let settings: ModelSettings
+    /// At most this many training (and a quarter as many validation) windows are used per
+    /// full training, sampled evenly across series and time: memory and time stay bounded
+    /// for sources with thousands of series.
+    var maxTrainingWindows = 32_768
+    /// A fine-tuned model is accepted when its holdout loss is at most this much worse.
+    var tolerance = 0.05
+
+    /// Windows are taken from gap-free stretches of every series, in key order.
+    static func filled(_ series: SeriesSet) -> [FilledSeries] {
+        series.keys.compactMap { series.series[$0]?.filled(maxGap: 3) }
+    }
+
+    var trainingOptions: TrainingOptions {
+        TrainingOptions(
+            epochs: settings.maxEpochs, batchSize: 64, learningRate: settings.learningRate,
+            schedule: .cosine(warmupSteps: 50, minimumFactor: 0.05), gradientClipNorm: 1,
+            loss: settings.quantiles.count > 1 ? .pinball : .mse, seed: Self.seed(settings.name), threads: 1,
+            patience: 6)
+    }
+
+    /// A stable seed per model name (FNV-1a), so retraining the same data is reproducible.
+    static func seed(_ name: String) -> UInt64 {
+        name.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+    }
+
+    /// Trains a new network on everything in `series`; the newest 20% of each series'
+    /// steps are validation for early stopping.
+    func fullTrain(_ series: SeriesSet, progress: (TrainingEvent) -> TrainingControl) throws -> TrainedModel {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let filled = Self.filled(series)
+        guard !filled.isEmpty else { throw PipelineError.noSeries }
+        let windows = try SeriesWindows(series: filled, options: settings.windowOptions, split: .fraction(0.2))
+        guard !windows.training.isEmpty else { throw notEnoughData(windows) }
+        let train = try materialize(windows, Self.sample(windows.training, limit: maxTrainingWindows))
+        let validationReferences = Self.sample(windows.validation, limit: maxTrainingWindows / 4)
+        let validation = validationReferences.isEmpty ? nil : try materialize(windows, validationReferences)
+        let trainer = try Trainer(
+            model: try StackedLSTM(configuration: settings.configuration, seed: Self.seed(settings.name)),
+            options: trainingOptions)
+        let report = try trainer.fit(train: train, validation: validation, progress: progress)
+        if report.stopReason == .cancelled { throw CancellationError() }
+        var scalers: [String: [Scaler]] = [:]
+        for (index, series) in windows.series.enumerated() { scalers[series.key] = windows.scalers[index] }
+        let validationMSE = validation.map { pointMSE(trainer.model, on: $0) }
+        return TrainedModel(
+            model: trainer.model, scalers: scalers, trainedThrough: Self.newest(series),
+            trainLoss: report.trainingLosses.last, validationLoss: report.bestValidationLoss,
+            metrics: [
+                "epochs": Double(report.epochs), "steps": Double(report.steps),
+                "training_windows": Double(train.count), "validation_windows": Double(validation?.count ?? 0),
+                "series": Double(windows.series.count), "seconds": (clock.now - started).seconds,
+                "validation_mse": validationMSE ?? .nan,
+            ].filter { $0.value.isFinite })
+    }
+
+    /// Fine-tunes `active` on windows whose targets are newer than it has seen, plus a replay
+    /// sample of older windows, for a bounded number of steps. The newest quarter of the new
+    /// windows is held out: the candidate is accepted only if its loss there is not worse
+    /// than the active model's by more than `tolerance`.
+    func fineTune(
+        _ active: TrainedModel, on series: SeriesSet, progress: (TrainingEvent) -> TrainingControl
+    ) throws -> FineTuneOutcome {
+        let filled = Self.filled(series)
+        let frequency = settings.source.frequency
+        let windows = try SeriesWindows(
+            series: filled, options: settings.windowOptions,
+            split: .from(active.trainedThrough + frequency.microseconds), scalers: active.scalers)
+        // Newer windows per series, oldest first; the newest quarter of them is the holdout.
+        var fresh: [WindowReference] = []
+        var holdout: [WindowReference] = []
+        let bySeries = Dictionary(grouping: windows.validation, by: \.series)
+        for key in bySeries.keys.sorted() {
+            let references = bySeries[key]!.sorted { $0.start < $1.start }
+            let held = max(1, references.count / 4)
+            fresh += references.dropLast(held)
+            holdout += references.suffix(held)
+        }
+        guard !fresh.isEmpty else {
+            return FineTuneOutcome(accepted: false, reason: "no new complete windows since the active version")
+        }
+        var generator = SystemRandomNumberGenerator()
+        let replay =
+            windows.training.isEmpty
+            ? []
+            : (0..<min(windows.training.count, 2 * fresh.count)).map { _ in
+                windows.training[Int.random(in: 0..<windows.training.count, using: &generator)]
+            }
+        let tuneSet = try materialize(windows, fresh + replay)
+        let holdoutSet = try materialize(windows, holdout)
+        var options = trainingOptions
+        options.epochs = 1
+        let trainer = try Trainer(model: active.model, options: options)
+        let activeLoss = trainer.evaluate(holdoutSet)
+        let steps = min(200, max(10, 3 * tuneSet.count / options.batchSize))
+        let report = try trainer.fineTune(
+            windows: tuneSet, steps: steps, learningRate: settings.learningRate * 0.3, progress: progress)
+        if report.stopReason == .cancelled { throw CancellationError() }
+        let candidateLoss = trainer.evaluate(holdoutSet)
+        var scalers = active.scalers
+        for (index, series) in windows.series.enumerated() where scalers[series.key] == nil {
+            scalers[series.key] = windows.scalers[index]
+        }
+        let candidate = TrainedModel(
+            model: trainer.model, scalers: scalers, trainedThrough: Self.newest(series),
+            trainLoss: report.trainingLosses.last, validationLoss: candidateLoss,
+            metrics: [
+                "steps": Double(report.steps), "new_windows": Double(fresh.count),
+                "replay_windows": Double(replay.count),
+                "holdout_windows": Double(holdout.count), "holdout_loss_before": activeLoss,
+                "holdout_loss_after": candidateLoss,
+            ])
+        let accepted = candidateLoss <= activeLoss * (1 + tolerance)
+        let reason =
+            accepted
+            ? "holdout loss \(Self.format(activeLoss)) -> \(Self.format(candidateLoss))"
+            : "rejected: holdout loss would rise from \(Self.format(activeLoss)) to \(Self.format(candidateLoss))"
+        return FineTuneOutcome(
+            candidate: candidate, activeHoldoutLoss: activeLoss, candidateHoldoutLoss: candidateLoss,
+            accepted: accepted, reason: reason)
+    }
+
+    /// Mean squared error (scaled units) of the point forecast on `windows`: the yardstick
+    /// the live error of issued forecasts is compared with to detect drift.
+    func pointMSE(_ model: StackedLSTM, on windows: Forecast.WindowSet) -> Double {
+        let outputs = InferenceSession(model: model, threads: 1).predict(windows.inputs, count: windows.count)
+        let quantiles = model.configuration.quantileCount
+        let point = quantiles > 1 ? settings.pointQuantile : 0
+        var sum = 0.0
+        for index in 0..<(windows.count * settings.horizon) {
+            let error = Double(outputs[index * quantiles + point] - windows.targets[index])
+            sum += error * error
+        }
+        return sum / Double(max(1, windows.count * settings.horizon))
+    }
+
+    static func format(_ value: Double) -> String { String(format: "%.5g", value) }
+
+    /// Newest observation over all series (µs since the Unix epoch).
+    static func newest(_ series: SeriesSet) -> Int64 { series.watermarks.values.max() ?? 0 }
+
+    /// At most `limit` references, evenly spread over `runs`.
+    static func sample(_ runs: WindowRuns, limit: Int) -> [WindowReference] {
+        guard runs.count > limit else { return Array(runs) }
+        let step = Double(runs.count) / Double(limit)
+        return (0..<limit).map { runs[Int(Double($0) * step)] }
+    }
+
+    func materialize(_ windows: SeriesWindows, _ references: [WindowReference]) throws -> Forecast.WindowSet {
+        let batch = windows.batch(references)
+        return try Forecast.WindowSet(
+            inputs: batch.inputs, targets: batch.targets, lookback: settings.lookback,
+            features: windows.featureCount, horizon: settings.horizon)
+    }
+
+    func notEnoughData(_ windows: SeriesWindows) -> PipelineError {
+        let span = settings.lookback + settings.horizon
+        if let first = windows.insufficient.first {
+            let key = first.key.isEmpty ? "the series" : "series \"\(first.key)\""
+            return .notEnoughData("\(key): \(first.reason)")
+        }
+        return .notEnoughData("no gap-free stretch of \(span) steps (lookback + horizon) before the validation split")
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}
