@@ -13,6 +13,9 @@ struct Forecastd: AsyncParsableCommand {
             networks on them and writes forecasts back into the forecast schema.
             """,
         version: version,
-        subcommands: [RunCommand.self, MigrateCommand.self, BenchCommand.self]
+        subcommands: [
+            RunCommand.self, ModelCommand.self, RetrainCommand.self, ForecastCommand.self, StatusCommand.self,
+            MigrateCommand.self, BenchCommand.self,
+        ]
     )
 }

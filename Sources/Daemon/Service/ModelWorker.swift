@@ -61,10 +61,9 @@ actor ModelWorker {
         var request: TakenRequest?
         do {
             let connection = try await connected()
-            guard
-                let (settings, state) = try await connection.withSession({ [name] in try ModelStore.model(name, in: $0)
-                    })
-            else { return .dropped }
+            let name = self.name
+            let found = try await connection.withSession { session in try ModelStore.model(name, in: session) }
+            guard let (settings, state) = found else { return .dropped }
             if state == "paused" { return .paused }
             if settings != self.settings { reset(settings) }
             if !loaded { try await load(connection) }
@@ -253,6 +252,8 @@ actor ModelWorker {
             validationMSE: validationMSE)
         pending = []
         liveError = (0, 0)
+        // Re-issue the newest forecasts with the new version (they replace the old rows).
+        lastIssued = [:]
         logger.info(
             "new active version",
             metadata: [

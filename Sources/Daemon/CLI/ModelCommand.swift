@@ -1,0 +1,169 @@
+import ArgumentParser
+import Foundation
+import Ingest
+
+/// `forecastd model ...`: the same operations as the SQL functions, from the shell.
+struct ModelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model", abstract: "Create, list, show, pause, resume or drop models.",
+        subcommands: [Create.self, List.self, Show.self, Pause.self, Resume.self, Drop.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register a model on a source table or view (same as forecast.create_model).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Model name.") var name: String
+        @Option(help: "Relation holding the readings (optionally schema-qualified).") var source: String
+        @Option(help: "Time column: timestamptz, timestamp, date or epoch seconds.") var timeColumn: String
+        @Option(help: "Value column to forecast.") var valueColumn: String
+        @Option(help: "Sensor-id column, when the relation holds several series.") var seriesColumn: String?
+        @Option(help: "Step of the series, a PostgreSQL interval.") var frequency: String = "1 hour"
+        @Option(help: "Steps to forecast.") var horizon: Int = 24
+        @Option(help: "Input steps per forecast (default: chosen from horizon and frequency).") var lookback: Int?
+        @Option(help: "JSON object of options, e.g. '{\"hidden\": 32, \"quantiles\": [0.1, 0.5, 0.9]}'.")
+        var options: String = "{}"
+
+        func run() async throws {
+            try await reportingFailures {
+                let arguments: [(any PostgresEncodable)?] = [
+                    name, source, timeColumn, valueColumn, seriesColumn, frequency, Int32(clamping: horizon),
+                    lookback.map { Int32(clamping: $0) }, options,
+                ]
+                let rows = try await global.query(
+                    """
+                    SELECT name, source, frequency::text, horizon::text, lookback::text, options::text,
+                           CASE WHEN notify_trigger THEN 'trigger' ELSE 'polling' END AS new_data
+                    FROM forecast.create_model($1, $2, $3, $4, $5, $6::interval, $7, $8, $9::jsonb)
+                    """, arguments)
+                print(try TextTable(rows).render(.table), terminator: "")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List models and what they are doing.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "table, csv or json.") var format: OutputFormatOption = .table
+
+        func run() async throws {
+            try await reportingFailures {
+                let rows = try await global.query(
+                    """
+                    SELECT model, state, active_version::text, last_forecast::text, newest_data::text, series::text,
+                           queued_requests::text AS queued, last_error
+                    FROM forecast.model_status ORDER BY model
+                    """)
+                print(try TextTable(rows).render(format.value), terminator: "")
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one model: settings, status, versions, events.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Model name.") var name: String
+
+        func run() async throws {
+            try await reportingFailures {
+                let model = try await global.query(
+                    """
+                    SELECT m.name, m.source, m.time_column, m.value_column, m.series_column, m.frequency::text,
+                           m.horizon::text, m.lookback::text, m.options::text, s.state, s.active_version::text,
+                           s.last_forecast::text, s.newest_data::text, s.series::text, s.quality::text, s.last_error,
+                           s.worked_on_by
+                    FROM forecast.models AS m JOIN forecast.model_status AS s ON s.model = m.name
+                    WHERE m.name = $1
+                    """, [name])
+                guard let row = model.first else { throw CommandError("no model named '\(name)'") }
+                for (index, column) in model.columns.enumerated() {
+                    print(
+                        "\(column.name.padding(toLength: 15, withPad: " ", startingAt: 0)) \(try row.decode(String?.self, at: index) ?? "")"
+                    )
+                }
+                let versions = try await global.query(
+                    """
+                    SELECT version::text, kind, parent_version::text AS parent, created_at::text, trained_through::text,
+                           round(train_loss::numeric, 5)::text AS train_loss, round(val_loss::numeric, 5)::text AS val_loss,
+                           CASE WHEN active THEN '*' ELSE '' END AS active
+                    FROM forecast.model_versions WHERE model = $1 ORDER BY version DESC LIMIT 10
+                    """, [name])
+                print("\nversions (newest first)\n" + (try TextTable(versions).render(.table)), terminator: "")
+                let events = try await global.query(
+                    "SELECT at::text, level, message FROM forecast.events WHERE model = $1 ORDER BY id DESC LIMIT 10",
+                    [name])
+                print("\nevents (newest first)\n" + (try TextTable(events).render(.table)), terminator: "")
+            }
+        }
+    }
+
+    struct Pause: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop working on a model; its forecasts stay.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Model name.") var name: String
+        func run() async throws {
+            try await reportingFailures {
+                _ = try await global.query("SELECT forecast.pause($1)", [name])
+                print("paused \(name)")
+            }
+        }
+    }
+
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Resume a paused or failed model.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Model name.") var name: String
+        func run() async throws {
+            try await reportingFailures {
+                _ = try await global.query("SELECT forecast.resume($1)", [name])
+                print("resumed \(name)")
+            }
+        }
+    }
+
+    struct Drop: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a model with its versions, forecasts and requests.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Model name.") var name: String
+        func run() async throws {
+            try await reportingFailures {
+                _ = try await global.query("SELECT forecast.drop_model($1)", [name])
+                print("dropped \(name)")
+            }
+        }
+    }
+}
+
+/// `--format table|csv|json`.
+struct OutputFormatOption: ExpressibleByArgument, Sendable {
+    var value: OutputFormat
+    init(_ value: OutputFormat) { self.value = value }
+    init?(argument: String) {
+        guard let value = OutputFormat(rawValue: argument) else { return nil }
+        self.value = value
+    }
+    static let table = OutputFormatOption(.table)
+    var defaultValueDescription: String { value.rawValue }
+    static var allValueStrings: [String] { OutputFormat.allCases.map(\.rawValue) }
+}
+
+/// A failure to report to the user as is.
+struct CommandError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension GlobalOptions {
+    /// Connects, runs one statement, disconnects.
+    func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) async throws -> PostgresRows {
+        let connection = try await connect()
+        do {
+            let rows = try await connection.withSession { session in try session.query(sql, parameters) }
+            await connection.close()
+            return rows
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+}
