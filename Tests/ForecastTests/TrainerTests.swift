@@ -144,3 +144,21 @@ func sinTable(_ x: Double) -> Double {
         }
     }
 }
+
+@Suite struct TrainerCancellationTests {
+    @Test func taskCancellationStopsBetweenSteps() async throws {
+        let train = try noisySineWindows(count: 64, lookback: 8, horizon: 2, seed: 6)
+        let model = try StackedLSTM(
+            configuration: ModelConfiguration(hidden: 4, layers: 1, lookback: 8, horizon: 2), seed: 1)
+        let task = Task { () throws(TrainingError) -> TrainingReport in
+            let trainer = try Trainer(model: model, options: TrainingOptions(epochs: 1000, batchSize: 8))
+            return try trainer.fit(train: train) { event in
+                if case .step(let step, _, _, _) = event, step == 5 { withUnsafeCurrentTask { $0?.cancel() } }
+                return .continue
+            }
+        }
+        let report = try await task.value
+        #expect(report.stopReason == .cancelled)
+        #expect(report.steps == 5)
+    }
+}
