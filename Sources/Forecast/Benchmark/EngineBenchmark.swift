@@ -87,6 +87,7 @@ public struct EngineBenchmark: Sendable {
             let s = summary
             var fields: [(String, String)] = [
                 ("name", "\"\(name.filter { $0 != "\"" && $0 != "\\" })\""), ("engine", "\"forecastd\""),
+                ("kernels", "\"\(ForecastEngine.kernelLevel)\""),
                 ("mode", "\"\(b.mode.rawValue)\""), ("input_size", "\(b.inputSize)"), ("hidden", "\(b.hidden)"),
                 ("layers", "\(b.layers)"), ("lookback", "\(b.lookback)"), ("horizon", "\(b.horizon)"),
                 ("batch", "\(b.mode == .latency ? 1 : b.batch)"), ("threads", "\(b.mode == .latency ? 1 : b.threads)"),

@@ -7,6 +7,17 @@
 #define FK_CLONES
 #endif
 
+int fk_kernel_level(void) {
+#if defined(__x86_64__) && defined(__linux__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("x86-64-v4")) return 4;
+    if (__builtin_cpu_supports("x86-64-v3")) return 3;
+    return 1;
+#else
+    return 0;
+#endif
+}
+
 // tanh by a [13/6] odd/even rational approximation on [-7.905, 7.905] (the coefficients used
 // by Eigen's vectorised tanh), clamped outside, where tanh rounds to +-1 within 3e-7.
 // Branch-free, so loops vectorise; measured error over [-30, 30]: 3.3e-7 absolute and

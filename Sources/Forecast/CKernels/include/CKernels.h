@@ -16,6 +16,10 @@
 extern "C" {
 #endif
 
+/// The x86-64 level whose clones the loader picked: 4 (AVX-512), 3 (AVX2 + FMA), 1 (baseline),
+/// 0 on other architectures (one portable build).
+int fk_kernel_level(void);
+
 /// `out[k] = sigmoid(x[k])` for `k < count`. `out` may alias `x`.
 void fk_sigmoid(long count, const float *x, float *out);
 
