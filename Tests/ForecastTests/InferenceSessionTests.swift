@@ -50,4 +50,20 @@ import Testing
             #expect(raw[group..<(group + 3)].sorted() == Array(predictions[group..<(group + 3)]))
         }
     }
+
+    @Test func updatedParametersAreUsedAfterRepacking() throws {
+        // hidden 16: the fused kernel with packed weights, cached per parameter generation.
+        let configuration = ModelConfiguration(hidden: 16, layers: 2, lookback: 6, horizon: 2)
+        let first = try StackedLSTM(configuration: configuration, seed: 1)
+        let second = try StackedLSTM(configuration: configuration, seed: 2)
+        var generator = RandomGenerator(seed: 3)
+        let inputs = (0..<(5 * 6)).map { _ in generator.nextGaussian() }
+        func close(_ a: [Float], _ b: [Float]) -> Bool { zip(a, b).allSatisfy { abs($0 - $1) <= 1e-6 } }
+        let session = InferenceSession(model: first, threads: 2)
+        #expect(close(session.predict(inputs, count: 5), first.predict(inputs, count: 5)))
+        #expect(close(session.predict(inputs, count: 5), first.predict(inputs, count: 5)))
+        session.update(parameters: second.parameters)
+        #expect(close(session.predict(inputs, count: 5), second.predict(inputs, count: 5)))
+        #expect(!close(session.predict(inputs, count: 5), first.predict(inputs, count: 5)))
+    }
 }

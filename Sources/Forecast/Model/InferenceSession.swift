@@ -11,6 +11,8 @@ public final class InferenceSession {
     public let maxShardBatch: Int
     /// Shard workspaces per chunk size (each shard has its own, even when sizes coincide).
     private var workspaces: [Int: [ModelWorkspace]] = [:]
+    /// Bumped whenever the parameters change; workspaces repack weights only then.
+    private var generation = 0
 
     /// A session for `model`, running batches on `threads` threads.
     public init(model: StackedLSTM, threads: Int = 1, maxShardBatch: Int = 256) {
@@ -23,6 +25,7 @@ public final class InferenceSession {
     public func update(parameters: [Float]) {
         precondition(parameters.count == model.parameters.count, "parameter count differs")
         model.parameters = parameters
+        generation += 1
     }
 
     /// Predictions for `count` windows.
@@ -60,6 +63,7 @@ public final class InferenceSession {
             let inputsAddress = UInt(bitPattern: inputs)
             let outputAddress = UInt(bitPattern: output)
             let base = start
+            let generation = self.generation
             model.parameters.withUnsafeBufferPointer { p in
                 let parameters = UInt(bitPattern: p.baseAddress!)
                 plan.run { shard in
@@ -69,7 +73,8 @@ public final class InferenceSession {
                     ws.load(inputs: x, targets: nil, indices: (base + range.lowerBound)..<(base + range.upperBound))
                     var noDropout: RandomGenerator? = nil
                     model.forward(
-                        workspace: ws, parameters: UnsafePointer(bitPattern: parameters)!, dropout: &noDropout)
+                        workspace: ws, parameters: UnsafePointer(bitPattern: parameters)!, dropout: &noDropout,
+                        generation: generation)
                     let y = UnsafeMutablePointer<Float>(bitPattern: outputAddress)!
                     (y + (base + range.lowerBound) * outputs).update(
                         from: ws.output.pointer, count: range.count * outputs)

@@ -9,9 +9,13 @@ internal import CKernels
 ///     c_t = sigmoid(f) * c_{t-1} + sigmoid(i) * tanh(g)
 ///     h_t = sigmoid(o) * tanh(c_t)
 ///
-/// Forward projects the inputs of all time steps in one GEMM, then runs one recurrent GEMM
-/// and one fused element-wise kernel per step. Backward runs one recurrent GEMM and one
-/// kernel per step, then accumulates the weight gradients in three large GEMMs.
+/// Forward projects the inputs of many time steps in one GEMM (all of them when their gates
+/// fit in 512 KiB, else L2-sized blocks of steps, which measured faster than one GEMM whose
+/// output spills to memory), then per step either one fused kernel (hidden a multiple of 16:
+/// recurrent product with pre-packed `W_hh` and the cell update in registers, which beats an
+/// OpenBLAS call that repacks `W_hh` every step) or one recurrent GEMM plus the element-wise
+/// kernel. Backward runs one recurrent GEMM and one kernel per step, then accumulates the
+/// weight gradients over all steps in three large GEMMs and two column sums.
 struct LSTMLayer {
     let layout: ParameterLayout.Layer
     let hidden: Int
@@ -35,16 +39,17 @@ struct LSTMLayer {
     /// - `input`: [steps, batch, layout.inputSize], time-major.
     /// - `state`: receives gates, cell states, `tanh(c)` (when it has room) and hidden states.
     /// - `combinedBias`: [4H] scratch.
+    /// - `packedIsCurrent`: `packed` already holds this layer's current `W_hh` (skip packing).
     /// - `packed`: [4H * H] scratch for the packed `W_hh` when `hidden` is a multiple of 16; then
     ///   each step is one fused kernel (`fk_lstm_step`: recurrent product plus cell update in
     ///   registers). Otherwise a step is an OpenBLAS GEMM plus `fk_lstm_cell_forward`.
     func forward(
         parameters: UnsafePointer<Float>, input: UnsafePointer<Float>, batch: Int, steps: Int,
         state: ModelWorkspace.LayerState, combinedBias: UnsafeMutablePointer<Float>,
-        packed: UnsafeMutablePointer<Float>?
+        packed: UnsafeMutablePointer<Float>?, packedIsCurrent: Bool = false
     ) {
         let fused = hidden % 16 == 0 && packed != nil
-        if fused, let packed { fk_pack_recurrent(hidden, parameters + layout.weightHH, packed) }
+        if fused, let packed, !packedIsCurrent { fk_pack_recurrent(hidden, parameters + layout.weightHH, packed) }
         let h4 = 4 * hidden
         for j in 0..<h4 { combinedBias[j] = parameters[layout.biasIH + j] + parameters[layout.biasHH + j] }
         let gates = state.gates.pointer

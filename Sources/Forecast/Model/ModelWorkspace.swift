@@ -50,8 +50,11 @@ final class ModelWorkspace: @unchecked Sendable {
     let layers: [LayerState]
     /// `b_ih + b_hh` per layer, [layers, 4H], refreshed at each forward.
     let combinedBias: FloatBuffer
-    /// `W_hh` of the layer being run, packed by `fk_pack_recurrent` [4H * H] (hidden % 16 == 0).
+    /// Every layer's `W_hh`, packed by `fk_pack_recurrent`, [layers, 4H * H] (hidden % 16 == 0).
     let packedRecurrent: FloatBuffer
+    /// The parameter generation `packedRecurrent` was packed from (see `InferenceSession`); nil
+    /// when unknown, which forces packing at every forward.
+    var packedGeneration: Int? = nil
     /// Head outputs before ordering [B, outputs].
     let rawOutput: FloatBuffer
     /// Final outputs [B, horizon, Q].
@@ -98,7 +101,7 @@ final class ModelWorkspace: @unchecked Sendable {
                 dropout: useDropout && l < configuration.layers - 1)
         }
         combinedBias = FloatBuffer(count: configuration.layers * 4 * h)
-        packedRecurrent = FloatBuffer(count: h % 16 == 0 ? 4 * h * h : 0)
+        packedRecurrent = FloatBuffer(count: h % 16 == 0 ? configuration.layers * 4 * h * h : 0)
         rawOutput = FloatBuffer(count: batch * o)
         output = FloatBuffer(count: batch * o)
         permutation = [Int32](repeating: 0, count: batch * o)

@@ -10,9 +10,14 @@ extension StackedLSTM {
     ///
     /// - `dropout`: generator for the inter-layer dropout masks; nil disables dropout
     ///   (inference and evaluation).
+    /// - `generation`: identifies the parameter values, so that a workspace packs the recurrent
+    ///   weights once per generation instead of once per call; nil packs every time.
     func forward(
-        workspace ws: ModelWorkspace, parameters p: UnsafePointer<Float>, dropout: inout RandomGenerator?
+        workspace ws: ModelWorkspace, parameters p: UnsafePointer<Float>, dropout: inout RandomGenerator?,
+        generation: Int? = nil
     ) {
+        let packedIsCurrent = generation != nil && ws.packedGeneration == generation
+        ws.packedGeneration = generation
         BLAS.useSingleThread()
         let batch = ws.batch
         let steps = configuration.lookback
@@ -24,7 +29,8 @@ extension StackedLSTM {
             layer.forward(
                 parameters: p, input: input, batch: batch, steps: steps, state: state,
                 combinedBias: ws.combinedBias.pointer + l * 4 * hidden,
-                packed: ws.packedRecurrent.count > 0 ? ws.packedRecurrent.pointer : nil)
+                packed: ws.packedRecurrent.count > 0 ? ws.packedRecurrent.pointer + l * 4 * hidden * hidden : nil,
+                packedIsCurrent: packedIsCurrent)
             input = UnsafePointer(state.h.pointer + batch * hidden)
             if let mask = state.mask, let dropped = state.dropped, dropout != nil {
                 let keep = 1 - configuration.dropout
