@@ -113,7 +113,11 @@ final class DaemonProcess: @unchecked Sendable {
         try process.run()
     }
 
-    deinit { try? FileManager.default.removeItem(at: logFile) }
+    deinit {
+        // A test that failed before stopping its daemon must not leave it running.
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(at: logFile)
+    }
 
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 

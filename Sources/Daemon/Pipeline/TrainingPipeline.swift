@@ -87,7 +87,7 @@ struct TrainingPipeline {
             ].filter { $0.value.isFinite })
     }
 
-    /// Fine-tunes `active` on windows whose targets are newer than it has seen, plus a replay
+    /// Fine-tunes `active` on windows whose targets reach into data it has not seen, plus a replay
     /// sample of older windows, for a bounded number of steps. The newest quarter of the new
     /// windows is held out: the candidate is accepted only if its loss there is not worse
     /// than the active model's by more than `tolerance`.
@@ -96,10 +96,13 @@ struct TrainingPipeline {
     ) throws -> FineTuneOutcome {
         let filled = Self.filled(series)
         let frequency = settings.source.frequency
+        // New windows are those whose targets reach past what the active version saw: their
+        // targets start at most horizon - 1 steps before its last observation.
+        let firstNewTarget = frequency.start(
+            of: frequency.bucket(of: active.trainedThrough) + 2 - Int64(settings.horizon))
         let windows = try SeriesWindows(
-            series: filled, options: settings.windowOptions,
-            split: .from(active.trainedThrough + frequency.microseconds), scalers: active.scalers)
-        // Newer windows per series, oldest first; the newest quarter of them is the holdout.
+            series: filled, options: settings.windowOptions, split: .from(firstNewTarget), scalers: active.scalers)
+        // New windows per series, oldest first; the newest quarter of them is the holdout.
         var fresh: [WindowReference] = []
         var holdout: [WindowReference] = []
         let bySeries = Dictionary(grouping: windows.validation, by: \.series)
