@@ -13,12 +13,22 @@ struct GlobalOptions: ParsableArguments {
             valueName: "conninfo"))
     var database: String?
 
-    /// The connection string in force: the flag, else the environment, else libpq's defaults ("").
+    /// The connection string in force: the flag, else `$FORECASTD_DATABASE_URL`, else the
+    /// `database` of the default configuration file, else libpq's defaults ("").
     var conninfo: String {
-        database ?? ProcessInfo.processInfo.environment["FORECASTD_DATABASE_URL"] ?? ""
+        if let database { return database }
+        if let url = ProcessInfo.processInfo.environment["FORECASTD_DATABASE_URL"] { return url }
+        if FileManager.default.isReadableFile(atPath: DaemonConfiguration.defaultPath),
+            let configured = try? DaemonConfiguration().applyingFile(DaemonConfiguration.defaultPath)
+        {
+            return configured.database
+        }
+        return ""
     }
 
     func connect() async throws -> PostgresConnection {
-        try await PostgresConnection.connect(ConnectionSettings(conninfo))
+        var configuration = DaemonConfiguration()
+        configuration.database = conninfo
+        return try await PostgresConnection.connect(configuration.connectionSettings())
     }
 }

@@ -10,48 +10,78 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run the forecasting service: train, update and forecast every model in the database.",
         discussion: """
-            Stops gracefully on SIGTERM or SIGINT (in-flight training is abandoned without \
-            writing anything). Logs go to stderr, one line per event.
+            Settings come from the configuration file (default \(DaemonConfiguration.defaultPath), \
+            if present), then the environment (FORECASTD_DATABASE_URL, FORECASTD_LOG_LEVEL, \
+            FORECASTD_WORKERS), then these flags. SIGHUP re-reads them; SIGTERM or SIGINT stops \
+            gracefully (in-flight training is abandoned without writing anything). Speaks systemd's \
+            notify protocol when NOTIFY_SOCKET is set. Logs go to stderr, one line per event.
             """)
 
     @OptionGroup var global: GlobalOptions
+    @Option(help: "Configuration file (YAML).") var config: String?
     @Option(help: "Models trained or forecast at once (default: number of cores).") var workers: Int?
-    @Option(help: "Seconds between polls of each model when no notification arrives.") var pollInterval: Double = 10
-    @Option(help: "Seconds a model lease lasts without renewal.") var leaseSeconds: Int = 30
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
+    @Option(help: "Seconds between polls of each model when no notification arrives (default 10).")
+    var pollInterval: Double?
+    @Option(help: "Seconds a model lease lasts without renewal (default 30).") var leaseSeconds: Int?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info).")
+    var logLevel: String?
 
     func validate() throws {
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
-        guard pollInterval > 0 else { throw ValidationError("--poll-interval must be positive") }
-        guard leaseSeconds >= 3 else { throw ValidationError("--lease-seconds must be at least 3") }
+        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("unknown --log-level \(logLevel)")
+        }
+        if let pollInterval, pollInterval <= 0 { throw ValidationError("--poll-interval must be positive") }
+        if let leaseSeconds, leaseSeconds < 3 { throw ValidationError("--lease-seconds must be at least 3") }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+    }
+
+    /// Defaults, then the file, then the environment, then flags.
+    func loadConfiguration() throws -> DaemonConfiguration {
+        var configuration = DaemonConfiguration()
+        if let config {
+            configuration = try configuration.applyingFile(config)
+        } else if FileManager.default.fileExists(atPath: DaemonConfiguration.defaultPath) {
+            configuration = try configuration.applyingFile(DaemonConfiguration.defaultPath)
+        }
+        configuration = configuration.applyingEnvironment(ProcessInfo.processInfo.environment)
+        if let database = global.database { configuration.database = database }
+        if let workers { configuration.workers = workers }
+        if let pollInterval { configuration.pollInterval = pollInterval }
+        if let leaseSeconds { configuration.leaseSeconds = leaseSeconds }
+        if let logLevel, let level = Logger.Level(rawValue: logLevel) { configuration.logLevel = level }
+        return configuration
     }
 
     func run() async throws {
         try await reportingFailures {
-            let logger = DaemonLogging.bootstrap(level: Logger.Level(rawValue: logLevel) ?? .info)
-            let settings = ConnectionSettings(global.conninfo)
-            try await Self.checkSchema(settings)
-            let context = DaemonContext(
-                settings: settings, owner: DaemonContext.makeOwner(),
-                pool: TrainingPool(size: workers ?? ProcessInfo.processInfo.activeProcessorCount),
-                writer: ForecastWriter(settings: settings), wake: WakeSignal(), logger: logger,
-                pollInterval: .milliseconds(Int(pollInterval * 1000)), leaseSeconds: leaseSeconds)
-            try await Self.serve(context)
+            let configuration = try loadConfiguration()
+            let (runtime, logger) = DaemonLogging.bootstrap(configuration)
+            try await Self.checkSchema(configuration.connectionSettings())
+            let context = DaemonContext(runtime: runtime, logger: logger)
+            let command = self
+            try await Self.serve(context, reload: { try command.loadConfiguration() })
         }
     }
 
-    /// Runs the daemon's services until a shutdown signal.
-    static func serve(_ context: DaemonContext, progress: SchedulerProgress = SchedulerProgress()) async throws {
+    /// Runs the daemon's services until a shutdown signal (or cancellation).
+    static func serve(
+        _ context: DaemonContext, reload: (@Sendable () throws -> DaemonConfiguration)? = nil
+    ) async throws {
         let inbox = NotificationInbox()
+        let progress = SchedulerProgress()
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: RequestListener(context: context, notifications: inbox)),
+            .init(service: Scheduler(context: context, notifications: inbox, progress: progress)),
+        ]
+        if let reload {
+            services.append(
+                .init(
+                    service: SystemdService(
+                        notifier: SystemdNotifier(), context: context, progress: progress, reload: reload)))
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: RequestListener(context: context, notifications: inbox)),
-                    .init(service: Scheduler(context: context, notifications: inbox, progress: progress)),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: context.logger))
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: context.logger))
         context.logger.info(
             "forecastd started", metadata: ["owner": "\(context.owner)", "workers": "\(context.pool.size)"])
         try await group.run()
@@ -82,16 +112,12 @@ struct RunCommand: AsyncParsableCommand {
     }
 }
 
-/// Logging for the executable: plain lines to stderr (journald adds the time).
+/// Logging for the executable: plain lines to stderr (journald adds the time), at a level
+/// that a reload can change.
 enum DaemonLogging {
-    static func bootstrap(level: Logger.Level) -> Logger {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        var logger = Logger(label: "forecastd")
-        logger.logLevel = level
-        return logger
+    static func bootstrap(_ configuration: DaemonConfiguration) -> (RuntimeConfiguration, Logger) {
+        let box = LogLevelBox(configuration.logLevel)
+        LoggingSystem.bootstrap { label in DynamicLevelLogHandler(label: label, box: box) }
+        return (RuntimeConfiguration(configuration, logLevel: box), Logger(label: "forecastd"))
     }
 }

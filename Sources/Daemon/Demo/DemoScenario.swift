@@ -36,13 +36,12 @@ struct DemoScenario {
         print("loaded \(history) hours x \(sensors.count) sensors into demo.transformer; model 'transformer' created")
         print("running the daemon (training a 2-layer LSTM on all sensors at once) ...")
 
-        let logger = DaemonLogging.bootstrap(level: .notice)
-        let settings = ConnectionSettings(conninfo)
-        let context = DaemonContext(
-            settings: settings, owner: DaemonContext.makeOwner(),
-            pool: TrainingPool(size: ProcessInfo.processInfo.activeProcessorCount),
-            writer: ForecastWriter(settings: settings), wake: WakeSignal(), logger: logger,
-            pollInterval: .seconds(2), leaseSeconds: 30)
+        var configuration = DaemonConfiguration()
+        configuration.database = conninfo
+        configuration.logLevel = .notice
+        configuration.pollInterval = 2
+        let (runtime, logger) = DaemonLogging.bootstrap(configuration)
+        let context = DaemonContext(runtime: runtime, logger: logger)
         let daemon = Task { try await RunCommand.serve(context) }
         defer { daemon.cancel() }
         let clock = ContinuousClock()

@@ -4,10 +4,10 @@ import Logging
 /// The daemon's writer: one connection through which every model version, forecast set,
 /// request outcome and error is published, each in its own (fenced) transaction.
 actor ForecastWriter {
-    private let settings: ConnectionSettings
+    private let runtime: RuntimeConfiguration
     private var connection: PostgresConnection?
 
-    init(settings: ConnectionSettings) { self.settings = settings }
+    init(runtime: RuntimeConfiguration) { self.runtime = runtime }
 
     /// Runs `body` on the writer's connection, reconnecting after a lost connection.
     func write<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
@@ -22,7 +22,7 @@ actor ForecastWriter {
 
     private func connected() async throws -> PostgresConnection {
         if let connection { return connection }
-        let fresh = try await PostgresConnection.connect(settings)
+        let fresh = try await PostgresConnection.connect(runtime.snapshot.connectionSettings())
         connection = fresh
         return fresh
     }

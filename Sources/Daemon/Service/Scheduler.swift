@@ -21,7 +21,7 @@ struct Scheduler: Service {
         var leases: [String: Lease] = [:]
         var lastRenewal: ContinuousClock.Instant?
         var leaseConnection: PostgresConnection?
-        let renewEvery = Duration.seconds(max(1, context.leaseSeconds / 3))
+        let started = ContinuousClock.now
 
         let finished = FinishedCycles()
         let wake = context.wake
@@ -30,6 +30,7 @@ struct Scheduler: Service {
                 var inFlight = Set<String>()
                 while !Task.isCancelledOrShuttingDown {
                     let now = ContinuousClock.now
+                    let renewEvery = Duration.seconds(max(1, context.leaseSeconds / 3))
                     // Leases: claim new models and renew ours.
                     if lastRenewal.map({ now - $0 >= renewEvery }) ?? true {
                         do {
@@ -78,6 +79,11 @@ struct Scheduler: Service {
                             finished.add(name, await worker.cycle(lease: lease))
                             wake.signal()
                         }
+                    }
+                    if let stall = context.stallSchedulerAfter, ContinuousClock.now - started > stall {
+                        // Test aid: behave like a hung main loop (no progress, no work).
+                        try? await Task.sleep(for: .seconds(1))
+                        continue
                     }
                     progress.tick()
                     // Sleep until a cycle finishes, a notification arrives, or the next poll/renewal.

@@ -12,14 +12,31 @@ final class CancellationFlag: Sendable {
 /// once, each on a dispatch thread, never on Swift's cooperative pool (which it would
 /// starve). Cancelling the awaiting task sets the job's `CancellationFlag`.
 final class TrainingPool: Sendable {
-    let size: Int
     private struct State {
+        var size: Int
         var running = 0
         var waiting: [CheckedContinuation<Void, Never>] = []
     }
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
-    init(size: Int) { self.size = max(1, size) }
+    init(size: Int) { state = Mutex(State(size: max(1, size))) }
+
+    /// Jobs that may run at once.
+    var size: Int { state.withLock { $0.size } }
+
+    /// Changes the size (on reload); running jobs finish, waiting ones start as slots free.
+    func resize(_ size: Int) {
+        let admitted = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.size = max(1, size)
+            var admitted: [CheckedContinuation<Void, Never>] = []
+            while state.running < state.size, !state.waiting.isEmpty {
+                state.running += 1
+                admitted.append(state.waiting.removeFirst())
+            }
+            return admitted
+        }
+        admitted.forEach { $0.resume() }
+    }
 
     func run<T: Sendable>(_ job: @escaping @Sendable (CancellationFlag) throws -> T) async throws -> T {
         await acquire()
@@ -40,7 +57,7 @@ final class TrainingPool: Sendable {
     private func acquire() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let admitted = state.withLock { state -> Bool in
-                if state.running < size {
+                if state.running < state.size {
                     state.running += 1
                     return true
                 }
@@ -53,7 +70,7 @@ final class TrainingPool: Sendable {
 
     private func release() {
         let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            if state.waiting.isEmpty {
+            if state.waiting.isEmpty || state.running > state.size {
                 state.running -= 1
                 return nil
             }
