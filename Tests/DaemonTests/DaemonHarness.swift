@@ -38,6 +38,7 @@ struct DaemonHarness {
     func drop() async throws { try await TestDatabase.dropDatabase(databaseName) }
 
     /// Runs `body` on a fresh connection to the harness database.
+    @discardableResult
     func sql<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
         let connection = try await PostgresConnection.connect(conninfo)
         do {

@@ -8,7 +8,7 @@ fi
 
 # Installs libpq, OpenBLAS, PostgreSQL and pkg-config with apt when any is missing.
 ensure_system_packages() {
-    local needed=(libpq-dev libopenblas-dev postgresql pkg-config)
+    local needed=(libpq-dev libopenblas-dev postgresql pkg-config systemd)
     local missing=()
     local package
     for package in "${needed[@]}"; do

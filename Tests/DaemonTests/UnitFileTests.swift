@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+
+/// deploy/forecastd.service as systemd itself judges it.
+struct UnitFileTests {
+    static var unit: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appending(path: "deploy/forecastd.service").path
+    }
+
+    static func analyze(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    @Test func exposureIsAtMostOnePointFive() throws {
+        let output = try Self.analyze(["security", "--offline=true", Self.unit])
+        let line = try #require(output.split(separator: "\n").first { $0.contains("Overall exposure level") })
+        let score = line.split(separator: " ").compactMap { Double($0) }.first
+        #expect(score != nil && score! <= 1.5, "\(line)")
+    }
+
+    @Test func verifyRaisesNothingButTheMissingBinary() throws {
+        let output = try Self.analyze(["verify", Self.unit])
+        let problems = output.split(separator: "\n").filter { !$0.contains("/usr/local/bin/forecastd") }
+        #expect(problems.isEmpty, "\(problems)")
+    }
+
+    @Test func unitDeclaresTheServiceContract() throws {
+        let text = try String(contentsOfFile: Self.unit, encoding: .utf8)
+        for line in [
+            "Type=notify", "ExecReload=", "Restart=on-failure", "WatchdogSec=", "TimeoutStopSec=", "DynamicUser=yes",
+            "LoadCredential=pgpass:",
+        ] {
+            #expect(text.contains(line), "missing \(line)")
+        }
+    }
+}

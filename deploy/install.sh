@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs forecastd as a systemd service on this machine (run as root from the repository):
+#   deploy/install.sh             build (release), install, create the schema, print next steps
+#   deploy/install.sh --uninstall stop and remove the service, binary and unit (keeps /etc/forecastd
+#                                 and the database; say so to remove them too with --purge)
+# Environment: PREFIX (default /usr/local), FORECASTD_DATABASE_URL (to run `forecastd migrate`
+# as an administrator now; otherwise run it yourself before starting the service).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PREFIX=${PREFIX:-/usr/local}
+unit=/etc/systemd/system/forecastd.service
+[ "$(id -u)" -eq 0 ] || { echo "install.sh: run as root" >&2; exit 1; }
+
+if [ "${1:-}" = "--uninstall" ] || [ "${1:-}" = "--purge" ]; then
+    systemctl disable --now forecastd.service 2>/dev/null || true
+    rm -f "$unit" "$PREFIX/bin/forecastd"
+    rm -rf "$PREFIX/share/forecastd" "$PREFIX/share/doc/forecastd"
+    systemctl daemon-reload 2>/dev/null || true
+    if [ "$1" = "--purge" ]; then rm -rf /etc/forecastd; fi
+    echo "forecastd removed.$([ "$1" = "--purge" ] || echo " /etc/forecastd kept (use --purge to remove it).")"
+    echo "The forecast schema stays in your database: DROP SCHEMA forecast CASCADE removes it."
+    exit 0
+fi
+
+source scripts/lib/common.sh
+ensure_system_packages
+swift build -c release --product forecastd
+install -D -m 0755 .build/release/forecastd "$PREFIX/bin/forecastd"
+install -D -m 0644 README.md "$PREFIX/share/doc/forecastd/README.md"
+install -D -m 0644 data/ETTh1.csv "$PREFIX/share/forecastd/ETTh1.csv"
+install -D -m 0644 data/ETT-LICENSE.txt "$PREFIX/share/forecastd/ETT-LICENSE.txt"
+sed "s|/usr/local/bin/forecastd|$PREFIX/bin/forecastd|" deploy/forecastd.service >"$unit"
+chmod 0644 "$unit"
+install -d -m 0755 /etc/forecastd
+[ -f /etc/forecastd/forecastd.conf ] || install -m 0644 deploy/forecastd.conf /etc/forecastd/forecastd.conf
+# The password file: root-only on disk; systemd hands a copy to the service (LoadCredential=).
+if [ ! -f /etc/forecastd/pgpass ]; then
+    install -m 0600 /dev/null /etc/forecastd/pgpass
+    echo "# hostname:port:database:username:password (libpq password file)" >/etc/forecastd/pgpass
+fi
+"$PREFIX/bin/forecastd" check-config /etc/forecastd/forecastd.conf
+systemctl daemon-reload 2>/dev/null || echo "(systemd is not running here: the unit is installed but not loaded)"
+if [ -n "${FORECASTD_DATABASE_URL:-}" ]; then
+    "$PREFIX/bin/forecastd" migrate --database "$FORECASTD_DATABASE_URL"
+fi
+
+cat <<TEXT
+
+forecastd is installed. Next:
+  1. Create the schema (as a database administrator), unless done above:
+       forecastd migrate --database "dbname=sensors user=postgres"
+  2. Create the least-privilege roles and grant read access to your sources:
+       psql "dbname=sensors user=postgres" -v daemon=forecastd -f $(pwd)/deploy/roles.sql
+       psql "dbname=sensors user=postgres" -c "GRANT USAGE ON SCHEMA plant TO forecast_reader; GRANT SELECT ON plant.readings TO forecast_reader"
+       psql "dbname=sensors user=postgres" -c "\\password forecastd"
+  3. Put the connection (without password) in /etc/forecastd/forecastd.conf and the password in
+     /etc/forecastd/pgpass, e.g.  localhost:5432:sensors:forecastd:SECRET
+  4. Start it:  systemctl enable --now forecastd
+     Watch it:  systemctl status forecastd; journalctl -u forecastd -f
+     Reload:    systemctl reload forecastd   (after editing forecastd.conf)
+TEXT
