@@ -154,7 +154,7 @@ struct DaemonConfigurationTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         #expect(
             DaemonConfiguration().connectionSettings(environment: ["CREDENTIALS_DIRECTORY": folder]).defaults.isEmpty)
-        FileManager.default.createFile(atPath: folder + "/pgpass", contents: Data("*:*:*:*:pw\n".utf8))
+        _ = FileManager.default.createFile(atPath: folder + "/pgpass", contents: Data("*:*:*:*:pw\n".utf8))
         let settings = DaemonConfiguration().connectionSettings(environment: ["CREDENTIALS_DIRECTORY": folder])
         #expect(settings.defaults.first?.0 == "passfile")
         #expect(settings.defaults.first?.1 == folder + "/pgpass")
