@@ -67,3 +67,22 @@ import Testing
         #expect(!close(session.predict(inputs, count: 5), first.predict(inputs, count: 5)))
     }
 }
+
+@Suite struct WorkspaceSizeTests {
+    @Test(arguments: [false, true])
+    func estimateMatchesTheAllocation(training: Bool) throws {
+        let configurations = [
+            ModelConfiguration(hidden: 3, layers: 1, lookback: 4, horizon: 2),
+            ModelConfiguration(
+                inputSize: 2, covariates: 3, hidden: 16, layers: 3, lookback: 50, horizon: 7, quantiles: [0.2, 0.8],
+                dropout: 0.1, linearSkip: true),
+        ]
+        for configuration in configurations {
+            for batch in [1, 9, 64] {
+                let workspace = ModelWorkspace(configuration: configuration, batch: batch, training: training)
+                let model = try StackedLSTM(configuration: configuration, seed: 0)
+                #expect(model.workspaceBytes(batch: batch, training: training) == 4 * workspace.allocatedFloats)
+            }
+        }
+    }
+}

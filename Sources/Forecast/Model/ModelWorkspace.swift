@@ -118,6 +118,41 @@ final class ModelWorkspace: @unchecked Sendable {
         gradients = FloatBuffer(count: training ? layout.count : 0)
     }
 
+    /// Floats held by this workspace's buffers.
+    var allocatedFloats: Int {
+        let perLayer = layers.reduce(0) { sum, state in
+            sum + state.gates.count + state.c.count + state.tanhC.count + state.h.count
+                + (state.mask?.count ?? 0) + (state.dropped?.count ?? 0)
+        }
+        let buffers = [
+            input, skipInput, targets, combinedBias, packedRecurrent, rawOutput, output, dOutput, dRaw, dGates, dh,
+            dc, dLast, ones, gradients,
+        ]
+        return perLayer + buffers.reduce(0) { $0 + $1.count } + dSequence.reduce(0) { $0 + $1.count }
+    }
+
+    /// Floats a workspace for `batch` windows would hold, without allocating it (mirrors `init`).
+    static func floatCount(configuration c: ModelConfiguration, batch: Int, training: Bool) -> Int {
+        let t = c.lookback
+        let h = c.hidden
+        let f = c.featureCount
+        let o = c.outputSize
+        let block = LSTMLayer.projectionBlock(steps: t, batch: batch, hidden: h)
+        let dropoutLayers = training && c.dropout > 0 ? c.layers - 1 : 0
+        var total = (training ? t : block) * batch * 4 * h * c.layers  // gates
+        total += 2 * (t + 1) * batch * h * c.layers  // c, h
+        total += training ? t * batch * h * c.layers : 0  // tanh(c)
+        total += 2 * t * batch * h * dropoutLayers  // masks, dropped outputs
+        total += t * batch * f + (c.linearSkip ? batch * t : 0) + batch * c.horizon  // inputs, targets
+        total += c.layers * 4 * h + (h % 16 == 0 ? c.layers * 4 * h * h : 0)  // biases, packed W_hh
+        total += 2 * batch * o + max(t, 1) * batch  // outputs, ones
+        if training {
+            total += 2 * batch * o + t * batch * 4 * h + 3 * batch * h  // dOutput, dRaw, dGates, dh, dc, dLast
+            total += 2 * t * batch * max(f, h) + ParameterLayout(c).count  // dSequence, gradients
+        }
+        return total
+    }
+
     /// Copies windows into the time-major input buffers.
     ///
     /// - `inputs`: [N, T, F] row-major; `targets`: [N, horizon] (may be empty for inference);

@@ -54,6 +54,15 @@ public struct StackedLSTM: Sendable, Equatable {
         predict(window, count: 1)
     }
 
+    /// Bytes of workspace needed to run `batch` windows at once (training keeps every time
+    /// step's activations for backward; inference keeps one projection block of gates). A
+    /// `Trainer` with `threads` shards holds about this for `batch / threads` per shard, plus the
+    /// optimizer's two moments (8 bytes per parameter). For capacity planning.
+    public func workspaceBytes(batch: Int, training: Bool) -> Int {
+        ModelWorkspace.floatCount(configuration: configuration, batch: batch, training: training)
+            * MemoryLayout<Float>.stride
+    }
+
     /// Loss of the model on `count` windows and its gradient with respect to `parameters`.
     ///
     /// - `inputs`: [count, lookback, featureCount]; `targets`: [count, horizon].
