@@ -162,3 +162,26 @@ func sinTable(_ x: Double) -> Double {
         #expect(report.steps == 5)
     }
 }
+
+@Suite struct GradientClippingTests {
+    /// With epsilon 1 dominating Adam's denominator, the first update is about `lr * g`, so its
+    /// norm shows the clipped gradient norm.
+    @Test func firstUpdateHasTheClippedNorm() throws {
+        let windows = try noisySineWindows(count: 16, lookback: 6, horizon: 2, seed: 3)
+        let model = try StackedLSTM(
+            configuration: ModelConfiguration(hidden: 4, layers: 1, lookback: 6, horizon: 2), seed: 4)
+        func updateNorm(clip: Float?) throws -> Double {
+            let options = TrainingOptions(
+                batchSize: 16, learningRate: 0.5, optimizer: AdamOptimizer.Options(epsilon: 1), gradientClipNorm: clip)
+            let trainer = try Trainer(model: model, options: options)
+            _ = try trainer.fineTune(windows: windows, steps: 1)
+            return zip(trainer.model.parameters, model.parameters).reduce(0.0) {
+                $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1)
+            }.squareRoot()
+        }
+        let unclipped = try updateNorm(clip: nil)
+        #expect(unclipped > 0.5 * 2e-3 * 10)  // the raw gradient norm is well above the clip
+        let clipped = try updateNorm(clip: 2e-3)
+        #expect(abs(clipped - 0.5 * 2e-3) < 0.02 * 0.5 * 2e-3, "update norm \(clipped)")
+    }
+}
