@@ -65,12 +65,12 @@ struct DaemonHarness {
     }
 
     /// Registers a small, fast model (the daemon tests run a debug build).
-    func createModel(_ name: String, source: String = "readings", epochs: Int = 3) async throws {
+    func createModel(_ name: String, source: String = "readings", epochs: Int = 3, hidden: Int = 8) async throws {
         try await sql { session in
             try session.execute(
                 """
                 SELECT forecast.create_model($1, $2, 'ts', 'value', 'sensor', '1 hour', 12, 48, $3::jsonb)
-                """, [name, source, "{\"hidden\": 8, \"layers\": 2, \"max_epochs\": \(epochs)}"])
+                """, [name, source, "{\"hidden\": \(hidden), \"layers\": 2, \"max_epochs\": \(epochs)}"])
         }
     }
 
@@ -83,12 +83,13 @@ struct DaemonHarness {
 
     /// Polls `condition` every 200 ms until it holds or `timeout` passes; returns whether it held.
     func waitUntil(
-        timeout: Duration = .seconds(120), _ condition: @escaping @Sendable (PostgresSession) throws -> Bool
+        timeout: Duration = .seconds(120), every interval: Duration = .milliseconds(200),
+        _ condition: @escaping @Sendable (PostgresSession) throws -> Bool
     ) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if try await sql(condition) { return true }
-            try await Task.sleep(for: .milliseconds(200))
+            try await Task.sleep(for: interval)
         }
         return false
     }

@@ -104,11 +104,10 @@ struct DaemonTests {
         }
         let first = try harness.startDaemon()
         #expect(
-            try await harness.waitUntil(timeout: .seconds(60)) { session in
+            try await harness.waitUntil(timeout: .seconds(60), every: .milliseconds(20)) { session in
                 try session.query("SELECT status FROM forecast.requests WHERE id = 1")[0].decode(String.self, at: 0)
                     == "running"
             })
-        try await Task.sleep(for: .milliseconds(500))
         _ = await first.stop(signal: SIGKILL)
         let afterKill = try await harness.integer(
             "SELECT (SELECT count(*) FROM forecast.model_versions) + (SELECT count(*) FROM forecast.predictions)")
@@ -212,7 +211,8 @@ struct DaemonTests {
         let harness = try await DaemonHarness.make("forecastd_daemon_term")
         defer { Task { try? await harness.drop() } }
         try await harness.load(0..<4000)
-        try await harness.createModel("ett", epochs: 200)
+        // Wide enough that one epoch takes far longer than the test waits (no early finish).
+        try await harness.createModel("ett", epochs: 200, hidden: 256)
         let daemon = try harness.startDaemon()
         #expect(
             try await harness.waitUntil { session in
