@@ -60,6 +60,8 @@ void fk_tanh(long count, const float *x, float *out) {
 static inline __attribute__((always_inline)) void cell_forward_row(
     long hidden, float *restrict gi, float *restrict gf, float *restrict gg, float *restrict go,
     const float *restrict cp, float *restrict cn, float *restrict tc, float *restrict hn) {
+    // Several vectors in flight: the activations are long dependency chains.
+#pragma clang loop interleave_count(4)
     for (long j = 0; j < hidden; j++) {
         float i = fk_sigmoidf(gi[j]), f = fk_sigmoidf(gf[j]);
         float g = fk_tanhf(gg[j]), o = fk_sigmoidf(go[j]);
@@ -122,17 +124,23 @@ static inline __attribute__((always_inline)) void fk_step_tile(
             }
         }
     }
-    float tmp[4][64];
-    float tc_scratch[16];
+    // Gate-major scratch across the tile's rows so that one loop runs all rows' cell updates
+    // (independent dependency chains, interleaved by the vectoriser).
+    float pre[4][64], cpt[64], ct[64], tct[64], ht[64];
     for (long r = 0; r < rows; r++) {
         const float *g = gx + (r0 + r) * 4 * hidden + jb * 16;
-        for (long q = 0; q < 4; q++) fk_store16(tmp[r] + q * 16, acc[r][q] + fk_load16(g + q * hidden));
+        for (long q = 0; q < 4; q++) fk_store16(pre[q] + r * 16, acc[r][q] + fk_load16(g + q * hidden));
+        fk_store16(cpt + r * 16, fk_load16(c_prev + (r0 + r) * hidden + jb * 16));
+    }
+    cell_forward_row(rows * 16, pre[0], pre[1], pre[2], pre[3], cpt, ct, tct, ht);
+    for (long r = 0; r < rows; r++) {
         long o = (r0 + r) * hidden + jb * 16;
-        cell_forward_row(16, tmp[r], tmp[r] + 16, tmp[r] + 32, tmp[r] + 48, c_prev + o, c + o,
-                         tanh_c ? tanh_c + o : tc_scratch, h + o);
+        fk_store16(c + o, fk_load16(ct + r * 16));
+        fk_store16(h + o, fk_load16(ht + r * 16));
+        if (tanh_c) fk_store16(tanh_c + o, fk_load16(tct + r * 16));
         if (gates_out) {
             float *out = gates_out + (r0 + r) * 4 * hidden + jb * 16;
-            for (long q = 0; q < 4; q++) fk_store16(out + q * hidden, fk_load16(tmp[r] + q * 16));
+            for (long q = 0; q < 4; q++) fk_store16(out + q * hidden, fk_load16(pre[q] + r * 16));
         }
     }
 }
