@@ -15,7 +15,7 @@ struct Forecastd: AsyncParsableCommand {
         version: version,
         subcommands: [
             RunCommand.self, ModelCommand.self, RetrainCommand.self, ForecastCommand.self, StatusCommand.self,
-            DemoCommand.self, MigrateCommand.self, CheckConfigCommand.self, BenchCommand.self,
+            BacktestCommand.self, DemoCommand.self, MigrateCommand.self, CheckConfigCommand.self, BenchCommand.self,
         ]
     )
 }

@@ -55,6 +55,24 @@ struct DaemonTests {
         }
         #expect(incremental == 1)
 
+        // The first set has matured: forecast.accuracy scores every series and step.
+        #expect(
+            try await harness.waitUntil { session in
+                try session.query("SELECT count(*) FROM forecast.accuracy WHERE model = 'ett'")[0]
+                    .decode(Int.self, at: 0) == 24
+            }, "\(daemon.log)")
+        let accuracy = try await harness.sql { session in
+            try session.query(
+                """
+                SELECT min(forecasts), bool_and(mae >= 0 AND rmse >= mae AND mase > 0 AND coverage BETWEEN 0 AND 1)
+                FROM forecast.accuracy WHERE model = 'ett'
+                """)[0]
+        }
+        #expect(try accuracy.decode(Int.self, at: 0) >= 1)
+        #expect(try accuracy.decode(Bool.self, at: 1))
+        let status = try ForecastdProcess.run(["status", "--database", harness.conninfo])
+        #expect(status.status == 0 && status.stdout.contains("mase"))
+
         // A full retrain from the command line, followed to its end.
         let retrain = try ForecastdProcess.run(["retrain", "ett", "--wait", "--database", harness.conninfo])
         #expect(retrain.status == 0, "\(retrain.stderr)")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Forecast
+import Foundation
 
 /// `forecastd bench engine`: the LSTM engine's training, inference and latency benchmark,
 /// flag for flag the same as `shared/anchors/torch_lstm_bench.py` so runs compare side by side.
@@ -29,6 +30,10 @@ struct BenchEngineCommand: ParsableCommand {
         0.5
     @Option(help: "Seed for weights and data.") var seed: UInt64 = 0
     @Option(help: "Free-form label copied into the JSON line.") var name: String = ""
+    @Option(
+        name: .customLong("quiet-wait"),
+        help: "Before each repeat wait up to this many seconds for other processes to go idle (shared hosts).")
+    var quietWait: Double = 0
     @Flag(help: "Print one JSON line (fields as in torch_lstm_bench.py) instead of text.") var json = false
 
     enum Mode: String, ExpressibleByArgument, CaseIterable {
@@ -44,6 +49,7 @@ struct BenchEngineCommand: ParsableCommand {
         }
         if steps < 0 { throw ValidationError("--steps must not be negative") }
         if !(targetSeconds > 0) { throw ValidationError("--target-s must be positive") }
+        if quietWait < 0 { throw ValidationError("--quiet-wait must not be negative") }
     }
 
     func run() throws {
@@ -51,9 +57,23 @@ struct BenchEngineCommand: ParsableCommand {
             inputSize: inputSize, hidden: hidden, layers: layers, lookback: lookback, horizon: horizon, batch: batch,
             threads: threads, mode: EngineBenchmark.Mode(rawValue: mode.rawValue)!, steps: steps, repeats: repeats,
             targetSeconds: targetSeconds, seed: seed)
-        let result = try benchmark.run()
+        var foreign: [Double] = []
+        var waited = 0.0
+        let result = try benchmark.run { timed in
+            if quietWait > 0 { waited += HostLoad.waitUntilQuiet(maximumSeconds: quietWait) }
+            let meter = HostLoad.start()
+            try timed()
+            foreign.append(meter.foreignCores())
+        }
         if json {
-            print(result.jsonLine(name: name))
+            let extra = [
+                (
+                    "foreign_cores_per_repeat",
+                    "[" + foreign.map { String(format: "%.3f", $0) }.joined(separator: ", ") + "]"
+                ),
+                ("quiet_waited_s", String(format: "%.1f", waited)),
+            ]
+            print(result.jsonLine(name: name, extraFields: extra))
             return
         }
         let s = result.summary
@@ -61,5 +81,55 @@ struct BenchEngineCommand: ParsableCommand {
         print(
             "\(mode.rawValue): median \(s.median) \(unit) (min \(s.min), max \(s.max)) over \(repeats) repeats of "
                 + "\(result.steps) calls; \(result.achievedGFLOPS) GFLOP/s")
+    }
+}
+
+/// CPU used by other processes while a block runs, as `torch_lstm_bench.py` measures it:
+/// (host busy CPU seconds - own CPU seconds) / wall seconds, from `/proc/stat` and
+/// `getrusage`. Values below about 0.05 are clock-tick noise; above 0.1 the block was contended.
+private struct HostLoad {
+    let hostBusy: Double
+    let own: Double
+    let start: Date
+
+    static func start() -> HostLoad {
+        HostLoad(hostBusy: busySeconds(), own: ownSeconds(), start: Date())
+    }
+
+    func foreignCores() -> Double {
+        let wall = Date().timeIntervalSince(start)
+        guard wall > 0 else { return 0 }
+        return max(0, ((Self.busySeconds() - hostBusy) - (Self.ownSeconds() - own)) / wall)
+    }
+
+    /// Samples half-second windows until other processes use under 0.15 cores or the time is
+    /// up; returns the seconds waited.
+    static func waitUntilQuiet(maximumSeconds: Double) -> Double {
+        let begin = Date()
+        while Date().timeIntervalSince(begin) < maximumSeconds {
+            let meter = start()
+            Thread.sleep(forTimeInterval: 0.5)
+            if meter.foreignCores() < 0.15 { break }
+        }
+        return Date().timeIntervalSince(begin)
+    }
+
+    /// Busy CPU seconds of the whole host (user, nice, system, irq, softirq), or 0 without /proc.
+    private static func busySeconds() -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+            let line = stat.split(separator: "\n").first
+        else { return 0 }
+        let ticks = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard ticks.count >= 7 else { return 0 }
+        let hertz = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return (ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]) / hertz
+    }
+
+    /// CPU seconds used by this process (all threads).
+    private static func ownSeconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) * 1e-6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 }

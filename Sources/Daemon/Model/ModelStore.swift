@@ -233,6 +233,56 @@ enum ModelStore {
 
     // MARK: Forecasts and series state
 
+    /// Forecast steps whose target time has come (at or before `through`, µs) but that are not
+    /// scored yet: (series, issued_at, target_time, step), oldest first, at most `limit`.
+    static func unscored(_ model: String, through: Int64, limit: Int = 100_000, in session: PostgresSession) throws
+        -> [(series: String, issuedAt: Int64, targetTime: Int64, step: Int)]
+    {
+        try session.query(
+            """
+            SELECT series, issued_at, target_time, step FROM forecast.predictions
+            WHERE model = $1 AND actual IS NULL AND target_time <= $2
+            ORDER BY target_time LIMIT $3
+            """, [model, PostgresTimestamp(microsecondsSince1970: through), limit]
+        ).map { row in
+            (
+                try row.decode(String.self, at: 0), try row.decode(PostgresTimestamp.self, at: 1).microsecondsSince1970,
+                try row.decode(PostgresTimestamp.self, at: 2).microsecondsSince1970, try row.decode(Int.self, at: 3)
+            )
+        }
+    }
+
+    /// Records actuals (and the seasonal-naive values) of matured forecast steps.
+    static func score(
+        _ model: String,
+        _ scores: [(series: String, issuedAt: Int64, targetTime: Int64, actual: Double, naive: Double?)],
+        in session: PostgresSession
+    ) throws {
+        guard !scores.isEmpty else { return }
+        try session.transaction {
+            try session.execute(
+                """
+                CREATE TEMP TABLE IF NOT EXISTS forecastd_scores (
+                    series text, issued_at timestamptz, target_time timestamptz, actual float8, seasonal_naive float8
+                ) ON COMMIT DELETE ROWS
+                """)
+            try session.copyIn("COPY forecastd_scores FROM STDIN (FORMAT binary)") { writer in
+                for score in scores {
+                    try writer.appendRow([
+                        score.series, PostgresTimestamp(microsecondsSince1970: score.issuedAt),
+                        PostgresTimestamp(microsecondsSince1970: score.targetTime), score.actual, score.naive,
+                    ])
+                }
+            }
+            try session.execute(
+                """
+                UPDATE forecast.predictions AS p SET actual = s.actual, seasonal_naive = s.seasonal_naive
+                FROM forecastd_scores AS s
+                WHERE p.model = $1 AND p.series = s.series AND p.issued_at = s.issued_at AND p.target_time = s.target_time
+                """, [model])
+        }
+    }
+
     /// Per series, the newest `issued_at` already written (µs since the Unix epoch).
     static func lastIssued(_ model: String, in session: PostgresSession) throws -> [String: Int64] {
         let rows = try session.query(

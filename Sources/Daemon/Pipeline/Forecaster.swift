@@ -23,7 +23,7 @@ struct Forecaster {
     /// when `after` is empty. Series without a full latest window are skipped.
     func forecast(_ trained: TrainedModel, series: SeriesSet, after: [String: Int64] = [:]) throws -> [ForecastRow] {
         let windows = try SeriesWindows(
-            forecasting: TrainingPipeline.filled(series), scalers: trained.scalers, options: settings.windowOptions)
+            forecasting: TrainingPipeline.filled(series), scalers: trained.scalers, options: trained.window)
         let references = windows.latest.compactMap { $0 }.filter { reference in
             let key = windows.series[reference.series].key
             return after[key].map { windows.issuedAt(reference) > $0 } ?? true
@@ -32,7 +32,7 @@ struct Forecaster {
         let batch = windows.batch(references, targets: false)
         let session = InferenceSession(model: trained.model, threads: 1)
         let outputs = session.predict(batch.inputs, count: references.count)
-        let horizon = settings.horizon
+        let horizon = trained.window.horizon
         let quantileCount = trained.model.configuration.quantileCount
         let point = quantileCount > 1 ? settings.pointQuantile : 0
         let frequency = settings.source.frequency.microseconds
@@ -40,11 +40,13 @@ struct Forecaster {
         rows.reserveCapacity(references.count * horizon)
         for (index, reference) in references.enumerated() {
             let scaler = windows.scalers[reference.series][0]
+            let anchor = windows.anchor(reference)
             let key = windows.series[reference.series].key
             let issuedAt = windows.issuedAt(reference)
             for step in 0..<horizon {
                 let offset = (index * horizon + step) * quantileCount
-                let values = (0..<quantileCount).map { Double(scaler.invert(outputs[offset + $0])) }
+                let values = trained.quantileValues(
+                    Array(outputs[offset..<(offset + quantileCount)]), anchor: anchor, scaler: scaler, point: point)
                 rows.append(
                     ForecastRow(
                         series: key, issuedAt: issuedAt, targetTime: issuedAt + Int64(step + 1) * frequency,

@@ -10,6 +10,11 @@ struct TrainedModel: Sendable {
     var scalers: [String: [Scaler]]
     /// Time (µs since the Unix epoch) of the newest observation used in training.
     var trainedThrough: Int64
+    /// How windows were cut for this network (inference must cut them the same way).
+    var window: WindowOptions
+    /// Quantile distances from the point forecast are multiplied by this (calibrated on the
+    /// validation windows so the outer quantiles hold their nominal share of actuals).
+    var intervalScale: Double = 1
     var trainLoss: Double?
     var validationLoss: Double?
     /// Figures for `forecast.model_versions.metrics` (epochs, windows, seconds, ...).
@@ -21,11 +26,21 @@ struct TrainedModel: Sendable {
         var scalers: [String: [Scaler]]
         var trainedThrough: Int64
         var window: WindowOptions
+        var intervalScale: Double?
     }
 
-    /// The checkpoint stored in `forecast.model_versions.checkpoint`.
-    func checkpoint(window: WindowOptions) throws -> [UInt8] {
-        let metadata = Metadata(scalers: scalers, trainedThrough: trainedThrough, window: window)
+    /// Quantile values of one step in original units, the interval scale applied around `point`.
+    func quantileValues(_ scaled: [Float], anchor: Float, scaler: Scaler, point: Int) -> [Double] {
+        let median = scaled[point]
+        return scaled.map { value in
+            Double(scaler.invert(median + Float(intervalScale) * (value - median) + anchor))
+        }
+    }
+
+    /// The checkpoint stored in `forecast.model_versions.checkpoint`, with `window` in its metadata.
+    func checkpoint() throws -> [UInt8] {
+        let metadata = Metadata(
+            scalers: scalers, trainedThrough: trainedThrough, window: window, intervalScale: intervalScale)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         return Checkpoint(model: model, metadata: Array(try encoder.encode(metadata))).serialized()
@@ -37,13 +52,16 @@ struct TrainedModel: Sendable {
         let metadata = try JSONDecoder().decode(Metadata.self, from: Data(checkpoint.metadata))
         self.init(
             model: checkpoint.model, scalers: metadata.scalers, trainedThrough: metadata.trainedThrough,
-            trainLoss: trainLoss, validationLoss: validationLoss)
+            window: metadata.window, intervalScale: metadata.intervalScale ?? 1, trainLoss: trainLoss,
+            validationLoss: validationLoss)
     }
 
     init(
-        model: StackedLSTM, scalers: [String: [Scaler]], trainedThrough: Int64, trainLoss: Double?,
-        validationLoss: Double?, metrics: [String: Double] = [:]
+        model: StackedLSTM, scalers: [String: [Scaler]], trainedThrough: Int64, window: WindowOptions,
+        intervalScale: Double = 1, trainLoss: Double?, validationLoss: Double?, metrics: [String: Double] = [:]
     ) {
+        self.window = window
+        self.intervalScale = intervalScale
         self.model = model
         self.scalers = scalers
         self.trainedThrough = trainedThrough

@@ -59,31 +59,47 @@ struct TrainingPipeline {
     /// Trains a new network on everything in `series`; the newest 20% of each series'
     /// steps are validation for early stopping.
     func fullTrain(_ series: SeriesSet, progress: (TrainingEvent) -> TrainingControl) throws -> TrainedModel {
+        try fullTrain(Self.filled(series), split: .fraction(0.2), newest: Self.newest(series), progress: progress)
+    }
+
+    /// Trains on `filled` with `split` deciding the validation windows (early stopping);
+    /// `newest` (µs) is recorded as the newest observation used.
+    func fullTrain(
+        _ filled: [FilledSeries], split: ValidationSplit, newest: Int64, progress: (TrainingEvent) -> TrainingControl
+    ) throws -> TrainedModel {
         let clock = ContinuousClock()
         let started = clock.now
-        let filled = Self.filled(series)
         guard !filled.isEmpty else { throw PipelineError.noSeries }
-        let windows = try SeriesWindows(series: filled, options: settings.windowOptions, split: .fraction(0.2))
+        let windows = try SeriesWindows(series: filled, options: settings.windowOptions, split: split)
         guard !windows.training.isEmpty else { throw notEnoughData(windows) }
         let train = try materialize(windows, Self.sample(windows.training, limit: maxTrainingWindows))
         let validationReferences = Self.sample(windows.validation, limit: maxTrainingWindows / 4)
         let validation = validationReferences.isEmpty ? nil : try materialize(windows, validationReferences)
-        let trainer = try Trainer(
-            model: try StackedLSTM(configuration: settings.configuration, seed: Self.seed(settings.name)),
-            options: trainingOptions)
+        var initial = try StackedLSTM(configuration: settings.configuration, seed: Self.seed(settings.name))
+        // Start from the best linear forecaster (ridge least squares on the lookback window):
+        // the LSTM then learns what the linear map misses, and converges in few epochs.
+        if settings.configuration.linearSkip, let solution = LinearStart.solve(train) {
+            LinearStart.apply(solution, to: &initial)
+        }
+        let trainer = try Trainer(model: initial, options: trainingOptions)
         let report = try trainer.fit(train: train, validation: validation, progress: progress)
         if report.stopReason == .cancelled { throw CancellationError() }
+        let intervalScale =
+            validation.map {
+                LinearStart.intervalScale(trainer.model, on: $0, point: settings.pointQuantile)
+            } ?? 1
         var scalers: [String: [Scaler]] = [:]
         for (index, series) in windows.series.enumerated() { scalers[series.key] = windows.scalers[index] }
         let validationMSE = validation.map { pointMSE(trainer.model, on: $0) }
         return TrainedModel(
-            model: trainer.model, scalers: scalers, trainedThrough: Self.newest(series),
-            trainLoss: report.trainingLosses.last, validationLoss: report.bestValidationLoss,
+            model: trainer.model, scalers: scalers, trainedThrough: newest,
+            window: settings.windowOptions, intervalScale: intervalScale, trainLoss: report.trainingLosses.last,
+            validationLoss: report.bestValidationLoss,
             metrics: [
                 "epochs": Double(report.epochs), "steps": Double(report.steps),
                 "training_windows": Double(train.count), "validation_windows": Double(validation?.count ?? 0),
                 "series": Double(windows.series.count), "seconds": (clock.now - started).seconds,
-                "validation_mse": validationMSE ?? .nan,
+                "validation_mse": validationMSE ?? .nan, "interval_scale": intervalScale,
             ].filter { $0.value.isFinite })
     }
 
@@ -94,14 +110,20 @@ struct TrainingPipeline {
     func fineTune(
         _ active: TrainedModel, on series: SeriesSet, progress: (TrainingEvent) -> TrainingControl
     ) throws -> FineTuneOutcome {
-        let filled = Self.filled(series)
+        try fineTune(active, on: Self.filled(series), newest: Self.newest(series), progress: progress)
+    }
+
+    /// Fine-tunes on `filled`, whose newest observation is `newest` (µs).
+    func fineTune(
+        _ active: TrainedModel, on filled: [FilledSeries], newest: Int64, progress: (TrainingEvent) -> TrainingControl
+    ) throws -> FineTuneOutcome {
         let frequency = settings.source.frequency
         // New windows are those whose targets reach past what the active version saw: their
         // targets start at most horizon - 1 steps before its last observation.
         let firstNewTarget = frequency.start(
             of: frequency.bucket(of: active.trainedThrough) + 2 - Int64(settings.horizon))
         let windows = try SeriesWindows(
-            series: filled, options: settings.windowOptions, split: .from(firstNewTarget), scalers: active.scalers)
+            series: filled, options: active.window, split: .from(firstNewTarget), scalers: active.scalers)
         // New windows per series, oldest first; the newest quarter of them is the holdout.
         var fresh: [WindowReference] = []
         var holdout: [WindowReference] = []
@@ -138,7 +160,8 @@ struct TrainingPipeline {
             scalers[series.key] = windows.scalers[index]
         }
         let candidate = TrainedModel(
-            model: trainer.model, scalers: scalers, trainedThrough: Self.newest(series),
+            model: trainer.model, scalers: scalers, trainedThrough: newest, window: active.window,
+            intervalScale: active.intervalScale,
             trainLoss: report.trainingLosses.last, validationLoss: candidateLoss,
             metrics: [
                 "steps": Double(report.steps), "new_windows": Double(fresh.count),

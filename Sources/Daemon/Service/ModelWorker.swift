@@ -70,6 +70,7 @@ actor ModelWorker {
 
             let set = try await ingest(connection, settings)
             scoreMaturedForecasts(set)
+            try await recordActuals(connection, set)
             request = try await connection.withSession { [name] in try ModelStore.takeRequest(name, in: $0) }
             let facts = ModelFacts(
                 hasActiveVersion: active != nil, requestedMode: request?.mode,
@@ -234,7 +235,7 @@ actor ModelWorker {
         var trained = candidate
         let validationMSE = full ? trained.metrics["validation_mse"] : current?.validationMSE
         if !full, let validationMSE { trained.metrics["validation_mse"] = validationMSE }
-        let checkpoint = try trained.checkpoint(window: settings.windowOptions)
+        let checkpoint = try trained.checkpoint()
         let parent = current?.version
         let owner = context.owner
         let message = "\(kind) training done: \(outcome.reason)"
@@ -296,6 +297,34 @@ actor ModelWorker {
                     "series": "\(Set(rows.map(\.series)).count)", "rows": "\(rows.count)", "version": "\(version)",
                 ])
         }
+    }
+
+    /// Fills `actual` and `seasonal_naive` of forecast steps whose target time has arrived, so
+    /// `forecast.accuracy` shows how good issued forecasts were.
+    private func recordActuals(_ connection: PostgresConnection, _ set: SeriesSet) async throws {
+        guard let newest = set.watermarks.values.max() else { return }
+        let name = self.name
+        let due = try await connection.withSession { session in
+            try ModelStore.unscored(name, through: newest, in: session)
+        }
+        guard !due.isEmpty else { return }
+        let season = Int64(set.frequency.seasonalPeriod)
+        var scores: [(series: String, issuedAt: Int64, targetTime: Int64, actual: Double, naive: Double?)] = []
+        for row in due {
+            guard let series = set.series[row.series], row.targetTime <= series.watermark else { continue }
+            func value(at time: Int64) -> Double? {
+                let index = series.frequency.bucket(of: time) - series.startBucket
+                guard index >= 0, index < Int64(series.target.count) else { return nil }
+                let value = series.target[Int(index)]
+                return value.isNaN ? nil : Double(value)
+            }
+            guard let actual = value(at: row.targetTime) else { continue }
+            let lag = season * ((Int64(row.step) + season - 1) / season)
+            let naive = value(at: row.targetTime - lag * series.frequency.microseconds)
+            scores.append((row.series, row.issuedAt, row.targetTime, actual, naive))
+        }
+        let ready = scores
+        try await context.writer.write { session in try ModelStore.score(name, ready, in: session) }
     }
 
     /// Compares forecasts whose targets have arrived with the actuals (in scaled units).

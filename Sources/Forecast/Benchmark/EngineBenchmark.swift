@@ -81,8 +81,9 @@ public struct EngineBenchmark: Sendable {
             return flopsPerWindow * rate / 1e9
         }
 
-        /// One JSON line with the same fields as the PyTorch anchor script.
-        public func jsonLine(name: String = "") -> String {
+        /// One JSON line with the same fields as the PyTorch anchor script; `extraFields` (key,
+        /// JSON value text) are appended, for example per-repeat host load.
+        public func jsonLine(name: String = "", extraFields: [(String, String)] = []) -> String {
             let b = benchmark
             let s = summary
             var fields: [(String, String)] = [
@@ -107,12 +108,13 @@ public struct EngineBenchmark: Sendable {
             }
             let slowest = b.mode == .latency ? 1000 / s.max : s.min
             let fastest = b.mode == .latency ? 1000 / s.min : s.max
-            fields += [
-                ("achieved_gflops", format(achievedGFLOPS, 3)),
-                ("achieved_gflops_min", format(flopsPerWindow * slowest / 1e9, 3)),
-                ("achieved_gflops_max", format(flopsPerWindow * fastest / 1e9, 3)),
-                ("per_repeat", "[" + perRepeat.map { format($0, 4) }.joined(separator: ", ") + "]"),
-            ]
+            fields +=
+                [
+                    ("achieved_gflops", format(achievedGFLOPS, 3)),
+                    ("achieved_gflops_min", format(flopsPerWindow * slowest / 1e9, 3)),
+                    ("achieved_gflops_max", format(flopsPerWindow * fastest / 1e9, 3)),
+                    ("per_repeat", "[" + perRepeat.map { format($0, 4) }.joined(separator: ", ") + "]"),
+                ] + extraFields
             return "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
         }
     }
@@ -130,7 +132,10 @@ public struct EngineBenchmark: Sendable {
     }
 
     /// Runs the benchmark (seconds to a minute, depending on the size).
-    public func run() throws -> Result {
+    ///
+    /// `aroundRepeat` wraps each timed repeat (for example to wait for an idle host first and to
+    /// measure other processes' CPU use during it); it must call its argument exactly once.
+    public func run(aroundRepeat: (_ timed: () throws -> Void) throws -> Void = { try $0() }) throws -> Result {
         let windows = mode == .latency ? 1 : batch
         let configuration = ModelConfiguration(
             inputSize: inputSize, hidden: hidden, layers: layers, lookback: lookback, horizon: horizon)
@@ -173,21 +178,23 @@ public struct EngineBenchmark: Sendable {
         }
         var perRepeat: [Double] = []
         for _ in 0..<max(1, repeats) {
-            if mode == .latency {
-                var times: [Double] = []
-                times.reserveCapacity(calls)
-                for _ in 0..<calls {
+            try aroundRepeat {
+                if mode == .latency {
+                    var times: [Double] = []
+                    times.reserveCapacity(calls)
+                    for _ in 0..<calls {
+                        let t0 = clock.now
+                        try call()
+                        times.append(seconds(clock.now - t0) * 1000)
+                    }
+                    times.sort()
+                    let n = times.count
+                    perRepeat.append(n % 2 == 1 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2)
+                } else {
                     let t0 = clock.now
-                    try call()
-                    times.append(seconds(clock.now - t0) * 1000)
+                    for _ in 0..<calls { try call() }
+                    perRepeat.append(Double(windows * calls) / seconds(clock.now - t0))
                 }
-                times.sort()
-                let n = times.count
-                perRepeat.append(n % 2 == 1 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2)
-            } else {
-                let t0 = clock.now
-                for _ in 0..<calls { try call() }
-                perRepeat.append(Double(windows * calls) / seconds(clock.now - t0))
             }
         }
         let forward = Self.forwardFlops(

@@ -111,6 +111,21 @@ public struct FilledSeries: Sendable {
 
     /// Start time (µs since the Unix epoch) of bucket index `index`.
     public func time(at index: Int) -> Int64 { frequency.start(of: startBucket + Int64(index)) }
+
+    /// Index of the bucket holding `time` (may be outside `target`).
+    public func index(of time: Int64) -> Int { Int(frequency.bucket(of: time) - startBucket) }
+
+    /// The series without its buckets at or after `time` (segments clipped accordingly).
+    public func prefix(before time: Int64) -> FilledSeries {
+        let end = max(0, min(target.count, index(of: time - 1) + 1))
+        return FilledSeries(
+            key: key, frequency: frequency, startBucket: startBucket, target: Array(target[..<end]),
+            covariates: covariates.map { Array($0[..<end]) },
+            segments: segments.compactMap { segment in
+                let clipped = segment.clamped(to: 0..<end)
+                return clipped.isEmpty ? nil : clipped
+            }, interpolated: interpolated, missing: missing)
+    }
 }
 
 /// Linear interpolation over short runs of NaN.

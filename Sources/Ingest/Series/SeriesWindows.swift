@@ -183,7 +183,23 @@ public struct SeriesWindows: Sendable {
                     targets[row * horizon + step] = scalers[0].apply(series.target[reference.start + lookback + step])
                 }
             }
+            if options.relativeToLast {
+                // The target channel and the targets, relative to the window's last value.
+                let last = anchor(reference)
+                for step in 0..<lookback { inputs[(row * lookback + step) * features] -= last }
+                if withTargets {
+                    for step in 0..<horizon { targets[row * horizon + step] -= last }
+                }
+            }
         }
         return WindowBatch(count: references.count, inputs: inputs, targets: targets)
+    }
+
+    /// What model outputs for `reference` are relative to, in scaled units: the window's last
+    /// scaled target value with `relativeToLast`, else 0. Add it back before inverting the scaler.
+    public func anchor(_ reference: WindowReference) -> Float {
+        guard options.relativeToLast else { return 0 }
+        let index = reference.start + options.lookback - 1
+        return scalers[reference.series][0].apply(series[reference.series].target[index])
     }
 }

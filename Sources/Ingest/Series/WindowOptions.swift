@@ -14,10 +14,14 @@ public struct WindowOptions: Sendable, Hashable, Codable {
     /// The inference window is stale when the series' newest reading is more than this many
     /// steps older than the reference time.
     public var staleAfter: Int = 3
+    /// Makes each window's target channel and targets relative to its last value (after
+    /// scaling): the network learns changes from the present level, which keeps it right
+    /// when a series drifts to levels it never saw in training.
+    public var relativeToLast: Bool = true
 
     public init(
         lookback: Int, horizon: Int, stride: Int = 1, maxGap: Int = 3, scaling: ScalingMethod = .standard,
-        calendar: CalendarFeatures? = nil, staleAfter: Int = 3
+        calendar: CalendarFeatures? = nil, staleAfter: Int = 3, relativeToLast: Bool = true
     ) {
         self.lookback = lookback
         self.horizon = horizon
@@ -26,6 +30,24 @@ public struct WindowOptions: Sendable, Hashable, Codable {
         self.scaling = scaling
         self.calendar = calendar
         self.staleAfter = staleAfter
+        self.relativeToLast = relativeToLast
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case lookback, horizon, stride, maxGap, scaling, calendar, staleAfter, relativeToLast
+    }
+
+    /// Decodes options saved by any version (fields added later take their defaults).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        lookback = try container.decode(Int.self, forKey: .lookback)
+        horizon = try container.decode(Int.self, forKey: .horizon)
+        stride = try container.decodeIfPresent(Int.self, forKey: .stride) ?? 1
+        maxGap = try container.decodeIfPresent(Int.self, forKey: .maxGap) ?? 3
+        scaling = try container.decodeIfPresent(ScalingMethod.self, forKey: .scaling) ?? .standard
+        calendar = try container.decodeIfPresent(CalendarFeatures.self, forKey: .calendar)
+        staleAfter = try container.decodeIfPresent(Int.self, forKey: .staleAfter) ?? 3
+        relativeToLast = try container.decodeIfPresent(Bool.self, forKey: .relativeToLast) ?? false
     }
 
     /// Features per input step: the target, each covariate, then calendar features.
