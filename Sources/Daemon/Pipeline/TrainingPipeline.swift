@@ -78,10 +78,14 @@ struct TrainingPipeline {
         var initial = try StackedLSTM(configuration: settings.configuration, seed: Self.seed(settings.name))
         // Start from the best linear forecaster (ridge least squares on the lookback window):
         // the LSTM then learns what the linear map misses, and converges in few epochs.
+        var options = trainingOptions
         if settings.configuration.linearSkip, let solution = LinearStart.solve(train) {
             LinearStart.apply(solution, to: &initial)
+            // Adam would move the least-squares weights by ~learning rate per step, far more
+            // than they are worth: keep them, and let the LSTM learn the residual.
+            options.frozen = [.skipWeight]
         }
-        let trainer = try Trainer(model: initial, options: trainingOptions)
+        let trainer = try Trainer(model: initial, options: options)
         let report = try trainer.fit(train: train, validation: validation, progress: progress)
         if report.stopReason == .cancelled { throw CancellationError() }
         let intervalScale =

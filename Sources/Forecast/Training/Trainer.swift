@@ -199,6 +199,15 @@ public final class Trainer {
         }
         let meanLoss = (0..<plan.ranges.count).reduce(0.0) { $0 + losses.pointer[$1] } / Double(normalizer)
         guard meanLoss.isFinite else { throw .nonFiniteLoss(step: optimizer.step + 1) }
+        // Frozen tensors take no part: no gradient (so none in the clipping norm), no update.
+        for tensor in options.frozen {
+            if let range = model.layout.range(of: tensor) {
+                for k in range { g[k] = 0 }
+            }
+        }
+        let frozenValues = options.frozen.compactMap { tensor in
+            model.layout.range(of: tensor).map { ($0, Array(model.parameters[$0])) }
+        }
         if let clip = options.gradientClipNorm {
             var squares = 0.0
             for k in 0..<gradient.count { squares += Double(g[k]) * Double(g[k]) }
@@ -209,6 +218,8 @@ public final class Trainer {
             }
         }
         optimizer.update(parameters: &self.model.parameters, gradients: g, learningRate: learningRate)
+        // Decoupled weight decay would still shrink frozen values: put them back.
+        for (range, values) in frozenValues { self.model.parameters.replaceSubrange(range, with: values) }
         return meanLoss
     }
 

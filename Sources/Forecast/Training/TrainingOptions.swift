@@ -22,6 +22,9 @@ public struct TrainingOptions: Sendable, Hashable {
     public var patience: Int?
     /// A validation loss must beat the best by more than this to count as an improvement.
     public var minimumImprovement: Double
+    /// Tensors kept as they are (e.g. a linear skip set by least squares while the LSTM learns
+    /// the residual).
+    public var frozen: Set<ParameterTensor> = []
 
     public init(
         epochs: Int = 50, batchSize: Int = 64, learningRate: Float = 1e-3,
