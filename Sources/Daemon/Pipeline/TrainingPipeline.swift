@@ -86,24 +86,33 @@ struct TrainingPipeline {
             options.frozen = [.skipWeight]
         }
         let trainer = try Trainer(model: initial, options: options)
+        // The starting point competes too: if no epoch beats it on validation, it is kept.
+        let initialLoss = validation.map { trainer.evaluate($0) }
         let report = try trainer.fit(train: train, validation: validation, progress: progress)
         if report.stopReason == .cancelled { throw CancellationError() }
+        var model = trainer.model
+        var keptStart = false
+        if let initialLoss, let best = report.bestValidationLoss, initialLoss <= best {
+            model = initial
+            keptStart = true
+        }
         let intervalScale =
             validation.map {
-                LinearStart.intervalScale(trainer.model, on: $0, point: settings.pointQuantile)
+                LinearStart.intervalScale(model, on: $0, point: settings.pointQuantile)
             } ?? 1
         var scalers: [String: [Scaler]] = [:]
         for (index, series) in windows.series.enumerated() { scalers[series.key] = windows.scalers[index] }
-        let validationMSE = validation.map { pointMSE(trainer.model, on: $0) }
+        let validationMSE = validation.map { pointMSE(model, on: $0) }
         return TrainedModel(
-            model: trainer.model, scalers: scalers, trainedThrough: newest,
+            model: model, scalers: scalers, trainedThrough: newest,
             window: settings.windowOptions, intervalScale: intervalScale, trainLoss: report.trainingLosses.last,
-            validationLoss: report.bestValidationLoss,
+            validationLoss: keptStart ? initialLoss : report.bestValidationLoss,
             metrics: [
                 "epochs": Double(report.epochs), "steps": Double(report.steps),
                 "training_windows": Double(train.count), "validation_windows": Double(validation?.count ?? 0),
                 "series": Double(windows.series.count), "seconds": (clock.now - started).seconds,
                 "validation_mse": validationMSE ?? .nan, "interval_scale": intervalScale,
+                "kept_linear_start": keptStart ? 1 : 0,
             ].filter { $0.value.isFinite })
     }
 
