@@ -12,16 +12,7 @@ struct PrivilegeTests {
 
     /// Runs psql (libpq's own client) with `arguments`.
     static func psql(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-        process.arguments = ["-X", "-q"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        try runProgram("/usr/bin/psql", ["-X", "-q"] + arguments)
     }
 
     @Test func daemonRoleWorksFullyAndCannotDoMore() async throws {

@@ -9,16 +9,7 @@ struct UnitFileTests {
     }
 
     static func analyze(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: output, as: UTF8.self)
+        try runProgram("/usr/bin/systemd-analyze", arguments).output
     }
 
     @Test func exposureIsAtMostOnePointFive() throws {

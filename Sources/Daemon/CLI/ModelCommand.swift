@@ -100,24 +100,14 @@ struct ModelCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop working on a model; its forecasts stay.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Model name.") var name: String
-        func run() async throws {
-            try await reportingFailures {
-                _ = try await global.query("SELECT forecast.pause($1)", [name])
-                print("paused \(name)")
-            }
-        }
+        func run() async throws { try await ModelCommand.call("forecast.pause", on: name, global, saying: "paused") }
     }
 
     struct Resume: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Resume a paused or failed model.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Model name.") var name: String
-        func run() async throws {
-            try await reportingFailures {
-                _ = try await global.query("SELECT forecast.resume($1)", [name])
-                print("resumed \(name)")
-            }
-        }
+        func run() async throws { try await ModelCommand.call("forecast.resume", on: name, global, saying: "resumed") }
     }
 
     struct Drop: AsyncParsableCommand {
@@ -126,10 +116,17 @@ struct ModelCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Model name.") var name: String
         func run() async throws {
-            try await reportingFailures {
-                _ = try await global.query("SELECT forecast.drop_model($1)", [name])
-                print("dropped \(name)")
-            }
+            try await ModelCommand.call("forecast.drop_model", on: name, global, saying: "dropped")
+        }
+    }
+}
+
+extension ModelCommand {
+    /// Calls the SQL function `function(name)` and says `done`.
+    static func call(_ function: String, on name: String, _ global: GlobalOptions, saying done: String) async throws {
+        try await reportingFailures {
+            _ = try await global.query("SELECT \(function)($1)", [name])
+            print("\(done) \(name)")
         }
     }
 }
