@@ -89,7 +89,8 @@ struct SeriesUnitTests {
     @Test func validationWindowsHaveTargetsAfterTheCutoff() throws {
         let filled = Self.series((0..<100).map { Float($0) })
         let windows = try SeriesWindows(
-            series: [filled], options: WindowOptions(lookback: 10, horizon: 5, stride: 2), split: .fraction(0.2))
+            series: [filled], options: WindowOptions(lookback: 10, horizon: 5, stride: 2, relativeToLast: false),
+            split: .fraction(0.2))
         // cutoff = 80: training targets end by 80, validation targets start at or after it.
         #expect(windows.training.allSatisfy { $0.start + 15 <= 80 && ($0.start % 2 == 0) })
         #expect(windows.validation.allSatisfy { $0.start + 10 >= 80 && $0.start + 15 <= 100 && $0.start % 2 == 0 })
@@ -102,6 +103,24 @@ struct SeriesUnitTests {
         #expect(batch.inputs.count == 10 && batch.targets.count == 5)
         #expect(abs(scaler.invert(batch.inputs[0]) - 2) < 1e-4)
         #expect(abs(scaler.invert(batch.targets[0]) - 12) < 1e-4)
+    }
+
+    @Test func windowsRelativeToTheirLastValue() throws {
+        let filled = Self.series((0..<100).map { Float($0) })
+        let windows = try SeriesWindows(
+            series: [filled], options: WindowOptions(lookback: 10, horizon: 5), split: .fraction(0.2))
+        let reference = windows.training[3]
+        let batch = windows.batch([reference])
+        let scaler = windows.scalers[0][0]
+        let anchor = windows.anchor(reference)
+        // The last input step is the reference point: 0 after subtracting it.
+        #expect(batch.inputs[9] == 0)
+        #expect(abs(scaler.invert(anchor) - Float(reference.start + 9)) < 1e-4)
+        #expect(abs(scaler.invert(batch.inputs[0] + anchor) - Float(reference.start)) < 1e-4)
+        #expect(abs(scaler.invert(batch.targets[4] + anchor) - Float(reference.start + 14)) < 1e-4)
+        // Options saved before the field existed decode as absolute windows.
+        let old = try JSONDecoder().decode(WindowOptions.self, from: Data(#"{"lookback": 4, "horizon": 2}"#.utf8))
+        #expect(!old.relativeToLast && old.stride == 1 && old.maxGap == 3)
     }
 
     @Test func tooLittleDataIsReportedNotCrashedOn() throws {
