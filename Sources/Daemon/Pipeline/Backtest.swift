@@ -112,6 +112,7 @@ struct Backtest {
         let originTimes = Array(Set(references.map { windows.issuedAt($0) })).sorted()
         var fineTunes = 0
         var outputs: [WindowReference: [Float]] = [:]
+        var factors: [WindowReference: Double] = [:]
         var batchStart = 0
         while batchStart < originTimes.count {
             let batchEnd = finetuneEvery.map { min(originTimes.count, batchStart + $0) } ?? originTimes.count
@@ -132,21 +133,24 @@ struct Backtest {
             let session = InferenceSession(model: trained.model, threads: 1)
             for chunk in Swift.stride(from: 0, to: chosen.count, by: 512) {
                 let part = Array(chosen[chunk..<min(chunk + 512, chosen.count)])
-                let predicted = session.predict(windows.batch(part, targets: false).inputs, count: part.count)
+                let inputs = windows.batch(part, targets: false).inputs
+                let predicted = session.predict(inputs, count: part.count)
                 let width = horizon * trained.model.configuration.quantileCount
                 for (index, reference) in part.enumerated() {
                     outputs[reference] = Array(predicted[(index * width)..<((index + 1) * width)])
+                    factors[reference] = trained.volatilityFactor(inputs, window: index)
                 }
             }
             batchStart = batchEnd
         }
         return score(
-            windows, references, outputs, trained, trainSeconds: trainSeconds, epochs: epochs, fineTunes: fineTunes)
+            windows, references, outputs, factors, trained, trainSeconds: trainSeconds, epochs: epochs,
+            fineTunes: fineTunes)
     }
 
     private func score(
         _ windows: SeriesWindows, _ references: [WindowReference], _ outputs: [WindowReference: [Float]],
-        _ trained: TrainedModel, trainSeconds: Double, epochs: Int, fineTunes: Int
+        _ factors: [WindowReference: Double], _ trained: TrainedModel, trainSeconds: Double, epochs: Int, fineTunes: Int
     ) -> Result {
         let horizon = settings.horizon
         let lookback = settings.lookback
@@ -179,7 +183,8 @@ struct Backtest {
                 let actual = Double(series.target[origin + step])
                 let offset = (step - 1) * quantiles
                 let values = trained.quantileValues(
-                    Array(output[offset..<(offset + quantiles)]), anchor: anchor, scaler: scaler, point: point)
+                    Array(output[offset..<(offset + quantiles)]), anchor: anchor, scaler: scaler, point: point,
+                    factor: factors[reference] ?? 1)
                 let lag = season * ((step + season - 1) / season)
                 let seasonalValue = origin + step - lag >= 0 ? Double(series.target[origin + step - lag]) : last
                 forecast.add(error: values[point] - actual, sigma: sigma)

@@ -46,7 +46,8 @@ struct Forecaster {
             for step in 0..<horizon {
                 let offset = (index * horizon + step) * quantileCount
                 let values = trained.quantileValues(
-                    Array(outputs[offset..<(offset + quantileCount)]), anchor: anchor, scaler: scaler, point: point)
+                    Array(outputs[offset..<(offset + quantileCount)]), anchor: anchor, scaler: scaler, point: point,
+                    factor: trained.volatilityFactor(batch.inputs, window: index))
                 rows.append(
                     ForecastRow(
                         series: key, issuedAt: issuedAt, targetTime: issuedAt + Int64(step + 1) * frequency,

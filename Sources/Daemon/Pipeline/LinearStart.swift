@@ -87,7 +87,9 @@ enum LinearStart {
     /// Split-conformal interval calibration: the factor `s` by which every quantile's distance
     /// from the point forecast is scaled so that a share `nominal` of the validation targets
     /// fall between the outer quantiles. 1 when there is nothing to calibrate.
-    static func intervalScale(_ model: StackedLSTM, on windows: WindowSet, point: Int) -> Double {
+    static func intervalScale(
+        _ model: StackedLSTM, on windows: WindowSet, point: Int, volatility: Volatility? = nil
+    ) -> Double {
         let configuration = model.configuration
         let quantiles = configuration.quantiles
         guard quantiles.count >= 2, windows.count > 0, let first = quantiles.first, let last = quantiles.last else {
@@ -99,16 +101,64 @@ enum LinearStart {
         var needed: [Double] = []
         needed.reserveCapacity(windows.count * configuration.horizon)
         for index in 0..<(windows.count * configuration.horizon) {
+            let factor = volatility?.factor(windows, window: index / configuration.horizon) ?? 1
             let target = Double(windows.targets[index])
             let median = Double(outputs[index * count + point])
             let low = Double(outputs[index * count])
             let high = Double(outputs[index * count + count - 1])
-            let width = target >= median ? high - median : median - low
+            let width = factor * (target >= median ? high - median : median - low)
             needed.append(width > 1e-9 ? abs(target - median) / width : (abs(target - median) < 1e-12 ? 0 : 1e6))
         }
         needed.sort()
         let rank = min(needed.count - 1, Int((Double(needed.count + 1) * nominal).rounded(.up)) - 1)
         let scale = needed[max(0, rank)]
         return scale.isFinite && scale > 0 ? min(scale, 10) : 1
+    }
+}
+
+/// How calm or turbulent a window's recent past is, relative to training: the RMS of the
+/// last `steps` one-step changes of the target channel, divided by the median of that over
+/// training windows. Intervals scale with (the square root of) it, so they narrow in calm
+/// stretches and widen in turbulent ones instead of keeping the width of the data they were
+/// calibrated on.
+struct Volatility: Sendable, Codable, Equatable {
+    var steps: Int
+    var reference: Double
+
+    /// Fitted on (a sample of) training windows.
+    init?(_ windows: WindowSet) {
+        let steps = min(windows.lookback - 1, 72)
+        guard steps >= 2, windows.count > 0 else { return nil }
+        var values = (0..<min(windows.count, 4096)).map { index in
+            Self.raw(
+                windows.inputs, window: index * max(1, windows.count / 4096), lookback: windows.lookback,
+                features: windows.features, steps: steps)
+        }
+        self.steps = steps
+        values.sort()
+        reference = values[values.count / 2]
+        guard reference > 1e-9 else { return nil }
+    }
+
+    static func raw(_ inputs: [Float], window: Int, lookback: Int, features: Int, steps: Int) -> Double {
+        let base = window * lookback * features
+        var sum = 0.0
+        for step in (lookback - steps)..<lookback {
+            let change = Double(inputs[base + step * features] - inputs[base + (step - 1) * features])
+            sum += change * change
+        }
+        return (sum / Double(steps)).squareRoot()
+    }
+
+    /// The factor for window `window` of `windows`: the square root of the volatility ratio
+    /// (half-way, on a log scale, between constant and fully proportional widths, which
+    /// under- and overshoot on shifting data respectively), between 0.5 and 2.
+    func factor(_ windows: WindowSet, window: Int) -> Double {
+        factor(inputs: windows.inputs, window: window, lookback: windows.lookback, features: windows.features)
+    }
+
+    func factor(inputs: [Float], window: Int, lookback: Int, features: Int) -> Double {
+        let value = Self.raw(inputs, window: window, lookback: lookback, features: features, steps: steps)
+        return min(2, max(0.5, (value / reference).squareRoot()))
     }
 }

@@ -15,6 +15,8 @@ struct TrainedModel: Sendable {
     /// Quantile distances from the point forecast are multiplied by this (calibrated on the
     /// validation windows so the outer quantiles hold their nominal share of actuals).
     var intervalScale: Double = 1
+    /// Scales intervals with each window's recent volatility (nil: constant width).
+    var volatility: Volatility?
     var trainLoss: Double?
     var validationLoss: Double?
     /// Figures for `forecast.model_versions.metrics` (epochs, windows, seconds, ...).
@@ -27,20 +29,30 @@ struct TrainedModel: Sendable {
         var trainedThrough: Int64
         var window: WindowOptions
         var intervalScale: Double?
+        var volatility: Volatility?
     }
 
     /// Quantile values of one step in original units, the interval scale applied around `point`.
-    func quantileValues(_ scaled: [Float], anchor: Float, scaler: Scaler, point: Int) -> [Double] {
+    /// `factor` is the window's volatility factor (1 without volatility scaling).
+    func quantileValues(_ scaled: [Float], anchor: Float, scaler: Scaler, point: Int, factor: Double = 1) -> [Double] {
         let median = scaled[point]
-        return scaled.map { value in
-            Double(scaler.invert(median + Float(intervalScale) * (value - median) + anchor))
-        }
+        let scale = Float(intervalScale * factor)
+        return scaled.map { value in Double(scaler.invert(median + scale * (value - median) + anchor)) }
+    }
+
+    /// The volatility factor of window `window` in `inputs` ([count, lookback, features]).
+    func volatilityFactor(_ inputs: [Float], window: Int) -> Double {
+        guard let volatility else { return 1 }
+        let configuration = model.configuration
+        return volatility.factor(
+            inputs: inputs, window: window, lookback: configuration.lookback, features: configuration.featureCount)
     }
 
     /// The checkpoint stored in `forecast.model_versions.checkpoint`, with `window` in its metadata.
     func checkpoint() throws -> [UInt8] {
         let metadata = Metadata(
-            scalers: scalers, trainedThrough: trainedThrough, window: window, intervalScale: intervalScale)
+            scalers: scalers, trainedThrough: trainedThrough, window: window, intervalScale: intervalScale,
+            volatility: volatility)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         return Checkpoint(model: model, metadata: Array(try encoder.encode(metadata))).serialized()
@@ -52,16 +64,18 @@ struct TrainedModel: Sendable {
         let metadata = try JSONDecoder().decode(Metadata.self, from: Data(checkpoint.metadata))
         self.init(
             model: checkpoint.model, scalers: metadata.scalers, trainedThrough: metadata.trainedThrough,
-            window: metadata.window, intervalScale: metadata.intervalScale ?? 1, trainLoss: trainLoss,
-            validationLoss: validationLoss)
+            window: metadata.window, intervalScale: metadata.intervalScale ?? 1, volatility: metadata.volatility,
+            trainLoss: trainLoss, validationLoss: validationLoss)
     }
 
     init(
         model: StackedLSTM, scalers: [String: [Scaler]], trainedThrough: Int64, window: WindowOptions,
-        intervalScale: Double = 1, trainLoss: Double?, validationLoss: Double?, metrics: [String: Double] = [:]
+        intervalScale: Double = 1, volatility: Volatility? = nil, trainLoss: Double?, validationLoss: Double?,
+        metrics: [String: Double] = [:]
     ) {
         self.window = window
         self.intervalScale = intervalScale
+        self.volatility = volatility
         self.model = model
         self.scalers = scalers
         self.trainedThrough = trainedThrough

@@ -96,16 +96,18 @@ struct TrainingPipeline {
             model = initial
             keptStart = true
         }
+        let volatility = Volatility(train)
         let intervalScale =
             validation.map {
-                LinearStart.intervalScale(model, on: $0, point: settings.pointQuantile)
+                LinearStart.intervalScale(model, on: $0, point: settings.pointQuantile, volatility: volatility)
             } ?? 1
         var scalers: [String: [Scaler]] = [:]
         for (index, series) in windows.series.enumerated() { scalers[series.key] = windows.scalers[index] }
         let validationMSE = validation.map { pointMSE(model, on: $0) }
         return TrainedModel(
             model: model, scalers: scalers, trainedThrough: newest,
-            window: settings.windowOptions, intervalScale: intervalScale, trainLoss: report.trainingLosses.last,
+            window: settings.windowOptions, intervalScale: intervalScale, volatility: volatility,
+            trainLoss: report.trainingLosses.last,
             validationLoss: keptStart ? initialLoss : report.bestValidationLoss,
             metrics: [
                 "epochs": Double(report.epochs), "steps": Double(report.steps),
@@ -174,7 +176,7 @@ struct TrainingPipeline {
         }
         let candidate = TrainedModel(
             model: trainer.model, scalers: scalers, trainedThrough: newest, window: active.window,
-            intervalScale: active.intervalScale,
+            intervalScale: active.intervalScale, volatility: active.volatility,
             trainLoss: report.trainingLosses.last, validationLoss: candidateLoss,
             metrics: [
                 "steps": Double(report.steps), "new_windows": Double(fresh.count),
