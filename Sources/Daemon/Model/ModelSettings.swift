@@ -76,7 +76,20 @@ struct ModelSettings: Sendable, Hashable {
 
     var readOptions: ReadOptions { ReadOptions(maxHistory: maxHistory) }
 
-    /// Index of the median (or the middle) quantile: the point forecast.
+    /// The point forecast (`value`) from one step's quantile values: with P10, P50 and P90 the
+    /// expected value by Swanson's rule (0.3 P10 + 0.4 P50 + 0.3 P90), which is what squared
+    /// errors reward; otherwise the quantile nearest the median.
+    func pointValue(_ values: [Double]) -> Double {
+        guard values.count == quantiles.count, values.count > 1 else { return values.first ?? .nan }
+        if let p10 = quantiles.firstIndex(of: 0.1), let p50 = quantiles.firstIndex(of: 0.5),
+            let p90 = quantiles.firstIndex(of: 0.9)
+        {
+            return 0.3 * values[p10] + 0.4 * values[p50] + 0.3 * values[p90]
+        }
+        return values[pointQuantile]
+    }
+
+    /// Index of the median (or the middle) quantile: the centre of the intervals.
     var pointQuantile: Int {
         quantiles.indices.min { abs(quantiles[$0] - 0.5) < abs(quantiles[$1] - 0.5) } ?? 0
     }

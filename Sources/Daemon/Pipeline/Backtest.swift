@@ -187,7 +187,7 @@ struct Backtest {
                     factor: factors[reference] ?? 1)
                 let lag = season * ((step + season - 1) / season)
                 let seasonalValue = origin + step - lag >= 0 ? Double(series.target[origin + step - lag]) : last
-                forecast.add(error: values[point] - actual, sigma: sigma)
+                forecast.add(error: (quantiles > 1 ? settings.pointValue(values) : values[0]) - actual, sigma: sigma)
                 naive.add(error: last - actual, sigma: sigma)
                 seasonal.add(error: seasonalValue - actual, sigma: sigma)
                 if quantiles > 1, let lower = values.first, let upper = values.last, lower <= actual, actual <= upper {

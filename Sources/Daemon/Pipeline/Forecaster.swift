@@ -51,7 +51,8 @@ struct Forecaster {
                 rows.append(
                     ForecastRow(
                         series: key, issuedAt: issuedAt, targetTime: issuedAt + Int64(step + 1) * frequency,
-                        step: step + 1, value: values[point], lower: quantileCount > 1 ? values.first : nil,
+                        step: step + 1, value: quantileCount > 1 ? settings.pointValue(values) : values[0],
+                        lower: quantileCount > 1 ? values.first : nil,
                         upper: quantileCount > 1 ? values.last : nil, quantiles: quantileCount > 1 ? values : []))
             }
         }
