@@ -101,6 +101,8 @@ public struct PostgresFloat8Array: PostgresEncodable, Hashable {
 public enum PostgresTime {
     /// Seconds from 1970-01-01 to PostgreSQL's epoch, 2000-01-01 00:00 UTC.
     public static let epochOffset: Double = 946_684_800
+    /// The same in microseconds, for binary timestamps.
+    public static let epochOffsetMicroseconds: Int64 = 946_684_800_000_000
 
     /// Microseconds since 2000-01-01 UTC, rounded to the nearest microsecond.
     public static func microseconds(from date: Date) -> Int64 {
@@ -123,16 +125,16 @@ public struct PostgresTimestamp: PostgresEncodable, PostgresDecodable, Hashable,
     public var microsecondsSince1970: Int64
     public init(microsecondsSince1970: Int64) { self.microsecondsSince1970 = microsecondsSince1970 }
 
-    static let offset: Int64 = 946_684_800_000_000
-
     public static var postgresType: PostgresType { .timestamptz }
-    public func encode(into buffer: inout [UInt8]) { buffer.appendBigEndian(microsecondsSince1970 - Self.offset) }
+    public func encode(into buffer: inout [UInt8]) {
+        buffer.appendBigEndian(microsecondsSince1970 - PostgresTime.epochOffsetMicroseconds)
+    }
 
     /// Decodes `timestamptz` or `timestamp` (as UTC).
     public static func decode(_ bytes: UnsafeRawBufferPointer, type: PostgresType) throws(PostgresError) -> Self {
         guard type == .timestamptz || type == .timestamp else { throw mismatch(type) }
         var reader = ByteReader(bytes)
-        return Self(microsecondsSince1970: try reader.read(Int64.self) &+ offset)
+        return Self(microsecondsSince1970: try reader.read(Int64.self) &+ PostgresTime.epochOffsetMicroseconds)
     }
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.microsecondsSince1970 < rhs.microsecondsSince1970 }

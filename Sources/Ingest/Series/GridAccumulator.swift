@@ -37,9 +37,6 @@ struct GridAccumulator {
         self.maxHistory = maxHistory
     }
 
-    /// µs between 1970-01-01 and PostgreSQL's epoch.
-    private static let epochOffset: Int64 = 946_684_800_000_000
-
     @inline(__always)
     private static func float8(_ bytes: UnsafeRawBufferPointer?) -> Double? {
         guard let bytes, bytes.count == 8 else { return nil }
@@ -54,7 +51,7 @@ struct GridAccumulator {
             series[index].quality.droppedNullTime += 1
             return
         }
-        let time = Int64(bigEndian: timeField.loadUnaligned(as: Int64.self)) &+ Self.epochOffset
+        let time = Int64(bigEndian: timeField.loadUnaligned(as: Int64.self)) &+ PostgresTime.epochOffsetMicroseconds
         let bucket = frequency.bucket(of: time)
         if let lowerBucket, bucket < lowerBucket {
             series[index].quality.droppedOutsideWindow += 1
@@ -150,8 +147,10 @@ struct GridAccumulator {
             let target = state.target.values(from: first, through: last)
             let covariates = state.covariates.map { $0.values(from: first, through: last) }
             state.quality.bucketsObserved = target.reduce(0) { $0 + ($1.isNaN ? 0 : 1) }
-            state.quality.firstTime = PostgresTime.date(microseconds: state.firstTime - Self.epochOffset)
-            state.quality.lastTime = PostgresTime.date(microseconds: state.lastTime - Self.epochOffset)
+            state.quality.firstTime = PostgresTime.date(
+                microseconds: state.firstTime - PostgresTime.epochOffsetMicroseconds)
+            state.quality.lastTime = PostgresTime.date(
+                microseconds: state.lastTime - PostgresTime.epochOffsetMicroseconds)
             chunks.append(
                 SeriesChunk(
                     key: state.key, coversFrom: coversFrom, startBucket: first, target: target,

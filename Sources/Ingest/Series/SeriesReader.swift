@@ -86,7 +86,8 @@ public struct SeriesReader: Sendable {
         let rows = try session.transaction {
             if let lowerBound {
                 try session.execute(
-                    "SELECT set_config('forecastd.read_from', $1, true)", [String(lowerBound - Self.postgresEpoch)])
+                    "SELECT set_config('forecastd.read_from', $1, true)",
+                    [String(lowerBound - PostgresTime.epochOffsetMicroseconds)])
             }
             return try session.copyOut(sql) { row in accumulator.add(row) }
         }
@@ -106,14 +107,10 @@ public struct SeriesReader: Sendable {
         return try rows[0].decode(Bool.self, at: 0)
     }
 
-    /// Microseconds from 1970-01-01 to 2000-01-01 (PostgreSQL's epoch).
-    static let postgresEpoch: Int64 = 946_684_800_000_000
-
     /// The source's newest time (µs since the Unix epoch), nil when it has no rows.
     func newestTime(in session: PostgresSession) throws -> Int64? {
         let rows = try session.query("SELECT max(\(try timeExpression(session))) FROM \(try relation(session))")
-        guard let newest = try rows[0].decode(Date?.self, at: 0) else { return nil }
-        return PostgresTime.microseconds(from: newest) + Self.postgresEpoch
+        return try rows[0].decode(PostgresTimestamp?.self, at: 0)?.microsecondsSince1970
     }
 
     func relation(_ session: PostgresSession) throws -> String {
