@@ -269,7 +269,13 @@ actor ModelWorker {
     private func publish(_ settings: ModelSettings, _ set: SeriesSet, _ lease: Lease) async throws {
         var rows: [ForecastRow] = []
         var version = 0
-        if let active {
+        // A forecast is issued at a series' last gap-free step, never after its last bucket:
+        // when no series has a bucket newer than its last forecast, there is nothing to do
+        // (and no need to copy every series into windows on each poll).
+        let hasNewData = set.series.values.contains { series in
+            lastIssued[series.key].map { series.lastBucketTime > $0 } ?? true
+        }
+        if let active, hasNewData {
             let trained = active.trained
             let issued = lastIssued
             rows = try await context.pool.run { _ in
@@ -311,17 +317,12 @@ actor ModelWorker {
         let season = Int64(set.frequency.seasonalPeriod)
         var scores: [(series: String, issuedAt: Int64, targetTime: Int64, actual: Double, naive: Double?)] = []
         for row in due {
-            guard let series = set.series[row.series], row.targetTime <= series.watermark else { continue }
-            func value(at time: Int64) -> Double? {
-                let index = series.frequency.bucket(of: time) - series.startBucket
-                guard index >= 0, index < Int64(series.target.count) else { return nil }
-                let value = series.target[Int(index)]
-                return value.isNaN ? nil : Double(value)
-            }
-            guard let actual = value(at: row.targetTime) else { continue }
+            guard let series = set.series[row.series], row.targetTime <= series.watermark,
+                let actual = series.value(at: row.targetTime)
+            else { continue }
             let lag = season * ((Int64(row.step) + season - 1) / season)
-            let naive = value(at: row.targetTime - lag * series.frequency.microseconds)
-            scores.append((row.series, row.issuedAt, row.targetTime, actual, naive))
+            let naive = series.value(at: row.targetTime - lag * series.frequency.microseconds)
+            scores.append((row.series, row.issuedAt, row.targetTime, Double(actual), naive.map(Double.init)))
         }
         let ready = scores
         try await context.writer.write { session in try ModelStore.score(name, ready, in: session) }
@@ -336,10 +337,9 @@ actor ModelWorker {
                 still.append(row)
                 continue
             }
-            let bucket = series.frequency.bucket(of: row.targetTime) - series.startBucket
-            guard bucket >= 0, bucket < Int64(series.target.count) else { continue }
-            let actual = series.target[Int(bucket)]
-            guard !actual.isNaN, let scaler = active.trained.scalers[row.series]?.first else { continue }
+            guard let actual = series.value(at: row.targetTime),
+                let scaler = active.trained.scalers[row.series]?.first
+            else { continue }
             let error = (row.value - Double(actual)) / Double(scaler.scale)
             liveError.sum += error * error
             liveError.count += 1

@@ -23,6 +23,15 @@ public struct RegularSeries: Sendable {
         watermark = chunk.watermark
     }
 
+    /// The observed value of the bucket holding `time` (µs since the Unix epoch), nil when
+    /// the bucket is outside the series or has no reading.
+    public func value(at time: Int64) -> Float? {
+        let index = frequency.bucket(of: time) - startBucket
+        guard index >= 0, index < Int64(target.count) else { return nil }
+        let value = target[Int(index)]
+        return value.isNaN ? nil : value
+    }
+
     /// Bucket after the last one.
     public var endBucket: Int64 { startBucket + Int64(target.count) }
     /// Start time (µs since the Unix epoch) of the last bucket.
