@@ -35,6 +35,33 @@ import Testing
         }
     }
 
+    /// Shapes of the single-window path (`fk_lstm_layer_single`): hidden a multiple of 16; a
+    /// lookback that is not a multiple of the 8-row projection tile, one shorter than a tile,
+    /// one exactly a tile, and a single layer (no next layer to project for).
+    @Test(arguments: [(32, 3, 21), (16, 2, 5), (32, 2, 8), (16, 1, 13)])
+    func pipelinedSingleWindowMatchesBatchedPath(hidden: Int, layers: Int, lookback: Int) throws {
+        let configuration = ModelConfiguration(
+            inputSize: 3, hidden: hidden, layers: layers, lookback: lookback, horizon: 4, quantiles: [0.1, 0.5, 0.9],
+            linearSkip: true)
+        let first = try StackedLSTM(configuration: configuration, seed: 11)
+        let second = try StackedLSTM(configuration: configuration, seed: 12)
+        var generator = RandomGenerator(seed: 3)
+        let inputs = (0..<(3 * lookback * 3)).map { _ in 2 * generator.nextGaussian() }
+        let session = InferenceSession(model: first)
+        let outputs = configuration.outputSize
+        for model in [first, second] {
+            // The session must repack both weight sets after `update`.
+            session.update(parameters: model.parameters)
+            let batched = model.predict(inputs, count: 3)
+            for w in 0..<3 {
+                let single = session.predict(window: Array(inputs[(w * lookback * 3)..<((w + 1) * lookback * 3)]))
+                let expected = batched[(w * outputs)..<((w + 1) * outputs)]
+                #expect(zip(single, expected).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+            }
+        }
+        #expect(first.parameters != second.parameters)
+    }
+
     @Test func sortedQuantilesNeverCross() throws {
         let model = try StackedLSTM(configuration: Self.configuration, seed: 7)
         let predictions = model.predict(windows(30), count: 30)

@@ -42,7 +42,8 @@ import Testing
         var results: [[Float]] = []
         for fused in [false, true] {
             for training in [false, true] {
-                let ws = ModelWorkspace(configuration: configuration, batch: batch, training: training)
+                let ws = ModelWorkspace(
+                    configuration: configuration, batch: batch, training: training, singleWindowPath: false)
                 inputs.withUnsafeBufferPointer { ws.load(inputs: $0.baseAddress!, targets: nil, indices: 0..<batch) }
                 model.parameters.withUnsafeBufferPointer { p in
                     layer.forward(

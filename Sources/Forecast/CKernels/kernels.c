@@ -223,3 +223,107 @@ FK_CLONES
 void fk_multiply(long count, const float *a, const float *b, float *out) {
     for (long k = 0; k < count; k++) out[k] = a[k] * b[k];
 }
+
+// ---------------------------------------------------------------------------------------
+// Single-window inference: one layer's recurrence with the next layer's input projection
+// interleaved. A batch-1 step streams the 4H x H recurrent weights from L2 and leaves the
+// FMA units half idle; the projection of the next layer (a GEMM, compute-bound on L1-resident
+// rows) fills them, so it costs little extra time instead of a separate GEMM pass.
+
+void fk_pack_columns16(long rows, long inner, const float *w, float *packed) {
+    for (long cb = 0; cb < rows / 16; cb++)
+        for (long k = 0; k < inner; k++)
+            for (long l = 0; l < 16; l++) packed[(cb * inner + k) * 16 + l] = w[(cb * 16 + l) * inner + k];
+}
+
+/// Rows of the next layer's projection computed together (one weight load feeds this many FMAs).
+#define FK_TILE_ROWS 8
+
+// `rows` (<= FK_TILE_ROWS) rows of `acc` plus `bias` into `out` (row stride `ld_out`).
+static inline __attribute__((always_inline)) void fk_tile_store(
+    const fk_v16 *acc, long rows, const float *bias, float *out, long ld_out) {
+    fk_v16 b = fk_load16(bias);
+    for (long r = 0; r < FK_TILE_ROWS; r++)
+        if (r < rows) fk_store16(out + r * ld_out, acc[r] + b);
+}
+
+// Units jb*16..+16 of one batch-1 step (recurrent product plus cell update), and when
+// `with_tile` one projection tile: tacc[r] = sum_k tx[r * hidden + k] * tw[k * 16 ..+16].
+static inline __attribute__((always_inline)) void fk_single_block(
+    int with_tile, long hidden, const float *wb, const float *h_prev, const float *gx, const float *c_prev,
+    float *c, float *h, long jb, const float *tx, const float *tw, fk_v16 *tacc) {
+    fk_v16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+    for (long r = 0; r < FK_TILE_ROWS; r++) tacc[r] = (fk_v16){0};
+    if (h_prev || with_tile) {
+        for (long k = 0; k < hidden; k++) {
+            if (h_prev) {
+                float hv = h_prev[k];
+                a0 += hv * fk_load16(wb + k * 64);
+                a1 += hv * fk_load16(wb + k * 64 + 16);
+                a2 += hv * fk_load16(wb + k * 64 + 32);
+                a3 += hv * fk_load16(wb + k * 64 + 48);
+            }
+            if (with_tile) {
+                fk_v16 w = fk_load16(tw + k * 16);
+                for (long r = 0; r < FK_TILE_ROWS; r++) tacc[r] += tx[r * hidden + k] * w;
+            }
+        }
+    }
+    long o = jb * 16;
+    float pre[4][16];
+    fk_store16(pre[0], a0 + fk_load16(gx + o));
+    fk_store16(pre[1], a1 + fk_load16(gx + hidden + o));
+    fk_store16(pre[2], a2 + fk_load16(gx + 2 * hidden + o));
+    fk_store16(pre[3], a3 + fk_load16(gx + 3 * hidden + o));
+    cell_infer_row(16, pre[0], pre[1], pre[2], pre[3], c_prev + o, c + o, h + o);
+}
+
+// Projection tile `job` (row block job / col_blocks, column block job % col_blocks) on its own,
+// for the rows not covered during the recurrence; rows past the sequence are clamped.
+static inline __attribute__((always_inline)) void fk_single_tail_tile(
+    long hidden, long steps, long job, long col_blocks, const float *h, const float *next_packed,
+    const float *next_bias, float *next_gx) {
+    fk_v16 tacc[FK_TILE_ROWS];
+    long rb = job / col_blocks, cb = job % col_blocks;
+    long rows = steps - rb * FK_TILE_ROWS < FK_TILE_ROWS ? steps - rb * FK_TILE_ROWS : FK_TILE_ROWS;
+    const float *tw = next_packed + cb * hidden * 16;
+    for (long r = 0; r < FK_TILE_ROWS; r++) tacc[r] = (fk_v16){0};
+    for (long k = 0; k < hidden; k++) {
+        fk_v16 w = fk_load16(tw + k * 16);
+        for (long r = 0; r < FK_TILE_ROWS; r++) {
+            long row = r < rows ? r : rows - 1;
+            tacc[r] += h[(rb * FK_TILE_ROWS + row + 1) * hidden + k] * w;
+        }
+    }
+    fk_tile_store(tacc, rows, next_bias + cb * 16, next_gx + rb * FK_TILE_ROWS * 4 * hidden + cb * 16, 4 * hidden);
+}
+
+FK_CLONES
+void fk_lstm_layer_single(long hidden, long steps, const float *packed_hh, const float *gx, float *h, float *c,
+                          const float *next_packed, const float *next_bias, float *next_gx) {
+    long h4 = 4 * hidden, blocks = hidden / 16, col_blocks = h4 / 16;
+    // Projection tiles in order (row block major); row block rb needs h rows rb*R+1 .. rb*R+R,
+    // written by steps rb*R .. rb*R+R-1.
+    long jobs = next_packed ? ((steps + FK_TILE_ROWS - 1) / FK_TILE_ROWS) * col_blocks : 0;
+    long job = 0;
+    fk_v16 tacc[FK_TILE_ROWS];
+    for (long t = 0; t < steps; t++) {
+        const float *h_prev = t > 0 ? h + t * hidden : 0;
+        const float *gxt = gx + t * h4;
+        for (long jb = 0; jb < blocks; jb++) {
+            const float *wb = packed_hh + jb * hidden * 64;
+            long rb = job / col_blocks, cb = job % col_blocks;
+            if (job < jobs && (rb + 1) * FK_TILE_ROWS <= t) {
+                fk_single_block(1, hidden, wb, h_prev, gxt, c + t * hidden, c + (t + 1) * hidden,
+                                h + (t + 1) * hidden, jb, h + (rb * FK_TILE_ROWS + 1) * hidden,
+                                next_packed + cb * hidden * 16, tacc);
+                fk_tile_store(tacc, FK_TILE_ROWS, next_bias + cb * 16, next_gx + rb * FK_TILE_ROWS * h4 + cb * 16, h4);
+                job++;
+            } else {
+                fk_single_block(0, hidden, wb, h_prev, gxt, c + t * hidden, c + (t + 1) * hidden,
+                                h + (t + 1) * hidden, jb, 0, 0, tacc);
+            }
+        }
+    }
+    for (; job < jobs; job++) fk_single_tail_tile(hidden, steps, job, col_blocks, h, next_packed, next_bias, next_gx);
+}

@@ -23,9 +23,10 @@ final class ModelWorkspace: @unchecked Sendable {
         /// `h[1...] * mask`, the next layer's input, when dropout is active.
         let dropped: FloatBuffer?
 
-        init(batch: Int, steps: Int, hidden: Int, training: Bool, dropout: Bool) {
-            let block = LSTMLayer.projectionBlock(steps: steps, batch: batch, hidden: hidden)
-            gates = FloatBuffer(count: (training ? steps : block) * batch * 4 * hidden)
+        /// `gateSteps`: time steps of gates to hold (all for training, one projection block for
+        /// batched inference, none for the single-window path).
+        init(batch: Int, steps: Int, hidden: Int, gateSteps: Int, training: Bool, dropout: Bool) {
+            gates = FloatBuffer(count: gateSteps * batch * 4 * hidden)
             c = FloatBuffer(count: (steps + 1) * batch * hidden)
             tanhC = FloatBuffer(count: training ? steps * batch * hidden : 0)
             h = FloatBuffer(count: (steps + 1) * batch * hidden)
@@ -52,6 +53,16 @@ final class ModelWorkspace: @unchecked Sendable {
     let combinedBias: FloatBuffer
     /// Every layer's `W_hh`, packed by `fk_pack_recurrent`, [layers, 4H * H] (hidden % 16 == 0).
     let packedRecurrent: FloatBuffer
+    /// Whether forward takes the single-window path (inference, batch 1, hidden a multiple of
+    /// 16): each layer runs in one `fk_lstm_layer_single` call that also computes the next
+    /// layer's input projection, instead of a projection GEMM per layer.
+    let pipelined: Bool
+    /// Layers 1...'s `W_ih` [4H, H], packed by `fk_pack_columns16`, [layers - 1, 4H * H]
+    /// (pipelined only, else empty); repacked with `packedRecurrent`.
+    let packedInput: FloatBuffer
+    /// Whole-sequence gate projections [T, 4H], two buffers that alternate between layers
+    /// (pipelined only, else empty).
+    let sequenceGates: [FloatBuffer]
     /// The parameter generation `packedRecurrent` was packed from (see `InferenceSession`); nil
     /// when unknown, which forces packing at every forward.
     var packedGeneration: Int? = nil
@@ -82,7 +93,9 @@ final class ModelWorkspace: @unchecked Sendable {
     /// Parameter gradients, laid out as `layout`.
     let gradients: FloatBuffer
 
-    init(configuration: ModelConfiguration, batch: Int, training: Bool) {
+    /// `singleWindowPath`: false keeps a batch-1 inference workspace on the batched path (tests
+    /// compare the two).
+    init(configuration: ModelConfiguration, batch: Int, training: Bool, singleWindowPath: Bool = true) {
         self.configuration = configuration
         layout = ParameterLayout(configuration)
         self.batch = batch
@@ -95,11 +108,20 @@ final class ModelWorkspace: @unchecked Sendable {
         skipInput = FloatBuffer(count: configuration.linearSkip ? batch * t : 0)
         targets = FloatBuffer(count: batch * configuration.horizon)
         let useDropout = training && configuration.dropout > 0
+        let pipelined =
+            singleWindowPath && Self.isPipelined(configuration: configuration, batch: batch, training: training)
+        self.pipelined = pipelined
+        let gateSteps =
+            pipelined
+            ? 0
+            : Self.gateSteps(configuration: configuration, batch: batch, training: training, singleWindowPath: false)
         layers = (0..<configuration.layers).map { l in
             LayerState(
-                batch: batch, steps: t, hidden: h, training: training,
+                batch: batch, steps: t, hidden: h, gateSteps: gateSteps, training: training,
                 dropout: useDropout && l < configuration.layers - 1)
         }
+        packedInput = FloatBuffer(count: pipelined ? (configuration.layers - 1) * 4 * h * h : 0)
+        sequenceGates = (0..<2).map { _ in FloatBuffer(count: pipelined ? t * 4 * h : 0) }
         combinedBias = FloatBuffer(count: configuration.layers * 4 * h)
         packedRecurrent = FloatBuffer(count: h % 16 == 0 ? configuration.layers * 4 * h * h : 0)
         rawOutput = FloatBuffer(count: batch * o)
@@ -125,7 +147,8 @@ final class ModelWorkspace: @unchecked Sendable {
                 + (state.mask?.count ?? 0) + (state.dropped?.count ?? 0)
         }
         let buffers = [
-            input, skipInput, targets, combinedBias, packedRecurrent, rawOutput, output, dOutput, dRaw, dGates, dh,
+            input, skipInput, targets, combinedBias, packedRecurrent, packedInput, sequenceGates[0], sequenceGates[1],
+            rawOutput, output, dOutput, dRaw, dGates, dh,
             dc, dLast, ones, gradients,
         ]
         return perLayer + buffers.reduce(0) { $0 + $1.count } + dSequence.reduce(0) { $0 + $1.count }
@@ -137,9 +160,11 @@ final class ModelWorkspace: @unchecked Sendable {
         let h = c.hidden
         let f = c.featureCount
         let o = c.outputSize
-        let block = LSTMLayer.projectionBlock(steps: t, batch: batch, hidden: h)
         let dropoutLayers = training && c.dropout > 0 ? c.layers - 1 : 0
-        var total = (training ? t : block) * batch * 4 * h * c.layers  // gates
+        var total = gateSteps(configuration: c, batch: batch, training: training) * batch * 4 * h * c.layers  // gates
+        if isPipelined(configuration: c, batch: batch, training: training) {
+            total += (c.layers - 1) * 4 * h * h + 2 * t * 4 * h  // packed W_ih, sequence gates
+        }
         total += 2 * (t + 1) * batch * h * c.layers  // c, h
         total += training ? t * batch * h * c.layers : 0  // tanh(c)
         total += 2 * t * batch * h * dropoutLayers  // masks, dropped outputs
@@ -151,6 +176,20 @@ final class ModelWorkspace: @unchecked Sendable {
             total += 2 * t * batch * max(f, h) + ParameterLayout(c).count  // dSequence, gradients
         }
         return total
+    }
+
+    /// Whether a workspace of this shape takes the single-window path (see `pipelined`).
+    static func isPipelined(configuration c: ModelConfiguration, batch: Int, training: Bool) -> Bool {
+        !training && batch == 1 && c.hidden % 16 == 0
+    }
+
+    /// Time steps of gates each layer state holds (see `LayerState.init`).
+    static func gateSteps(
+        configuration c: ModelConfiguration, batch: Int, training: Bool, singleWindowPath: Bool = true
+    ) -> Int {
+        if training { return c.lookback }
+        if singleWindowPath && isPipelined(configuration: c, batch: batch, training: training) { return 0 }
+        return LSTMLayer.projectionBlock(steps: c.lookback, batch: batch, hidden: c.hidden)
     }
 
     /// Copies windows into the time-major input buffers.

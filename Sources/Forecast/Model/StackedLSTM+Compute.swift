@@ -24,7 +24,10 @@ extension StackedLSTM {
         let hidden = configuration.hidden
         let layers = lstmLayers
         var input = UnsafePointer(ws.input.pointer)
-        for (l, layer) in layers.enumerated() {
+        if ws.pipelined {
+            forwardSingleWindow(workspace: ws, parameters: p, packedIsCurrent: packedIsCurrent)
+        }
+        for (l, layer) in layers.enumerated() where !ws.pipelined {
             let state = ws.layers[l]
             layer.forward(
                 parameters: p, input: input, batch: batch, steps: steps, state: state,
@@ -55,6 +58,42 @@ extension StackedLSTM {
                 ldb: steps, beta: 1, c: ws.rawOutput.pointer, ldc: outputs)
         }
         orderQuantiles(ws)
+    }
+
+    /// The LSTM layers of a single-window workspace (`ws.pipelined`): layer 0's projection is
+    /// one GEMM over all steps; every layer then runs in one `fk_lstm_layer_single` call, which
+    /// also computes the next layer's projection into the other `sequenceGates` buffer.
+    /// Fills every layer's `h` and `c` like the batched path (same values to float rounding).
+    private func forwardSingleWindow(
+        workspace ws: ModelWorkspace, parameters p: UnsafePointer<Float>, packedIsCurrent: Bool
+    ) {
+        let steps = configuration.lookback
+        let hidden = configuration.hidden
+        let h4 = 4 * hidden
+        let layerLayouts = layout.layers
+        for (l, layer) in layerLayouts.enumerated() {
+            let bias = ws.combinedBias.pointer + l * h4
+            for j in 0..<h4 { bias[j] = p[layer.biasIH + j] + p[layer.biasHH + j] }
+            guard !packedIsCurrent else { continue }
+            fk_pack_recurrent(hidden, p + layer.weightHH, ws.packedRecurrent.pointer + l * h4 * hidden)
+            if l > 0 {
+                fk_pack_columns16(h4, hidden, p + layer.weightIH, ws.packedInput.pointer + (l - 1) * h4 * hidden)
+            }
+        }
+        let first = layerLayouts[0]
+        fk_fill_rows(steps, h4, ws.combinedBias.pointer, ws.sequenceGates[0].pointer)
+        BLAS.gemm(
+            transposeB: true, m: steps, n: h4, k: first.inputSize, a: ws.input.pointer, lda: first.inputSize,
+            b: p + first.weightIH, ldb: first.inputSize, beta: 1, c: ws.sequenceGates[0].pointer, ldc: h4)
+        for l in layerLayouts.indices {
+            let hasNext = l + 1 < layerLayouts.count
+            fk_lstm_layer_single(
+                hidden, steps, ws.packedRecurrent.pointer + l * h4 * hidden, ws.sequenceGates[l % 2].pointer,
+                ws.layers[l].h.pointer, ws.layers[l].c.pointer,
+                hasNext ? ws.packedInput.pointer + l * h4 * hidden : nil,
+                hasNext ? ws.combinedBias.pointer + (l + 1) * h4 : nil,
+                hasNext ? ws.sequenceGates[(l + 1) % 2].pointer : nil)
+        }
     }
 
     /// Copies raw outputs to `output`, sorting each horizon step's quantiles when asked.

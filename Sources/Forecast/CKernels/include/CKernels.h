@@ -68,6 +68,26 @@ void fk_pack_recurrent(long hidden, const float *w_hh, float *packed);
 void fk_lstm_step(long batch, long hidden, const float *packed, const float *h_prev, const float *gx,
                   float *gates_out, const float *c_prev, float *c, float *tanh_c, float *h);
 
+/// Packs `w` [rows, inner] (rows a multiple of 16) into column blocks of 16 for
+/// `fk_lstm_layer_single`: `packed[(cb * inner + k) * 16 + l] = w[(cb * 16 + l) * inner + k]`.
+void fk_pack_columns16(long rows, long inner, const float *w, float *packed);
+
+/// One LSTM layer over a single window (batch 1, inference), with the next layer's input
+/// projection computed in the same pass: each batch-1 step streams `W_hh` from L2 and leaves
+/// the FMA units half idle, so 8-row tiles of the projection ride along inside the recurrent
+/// loops (tile rows become ready 8 steps at a time) instead of costing a separate GEMM.
+///
+/// - `packed_hh`: this layer's `W_hh` from `fk_pack_recurrent`; `hidden` a multiple of 16.
+/// - `gx`: [steps, 4H], this layer's input projection plus biases.
+/// - `h`, `c`: [steps + 1, hidden]; slice 0 of `c` must be zero (initial state; slice 0 of `h`
+///   is not read), slice t + 1 receives the state after step t.
+/// - `next_packed`: the next layer's `W_ih` [4H, hidden] from `fk_pack_columns16`, or NULL for
+///   the top layer (then `next_bias` and `next_gx` are not used).
+/// - `next_bias`: [4H], the next layer's `b_ih + b_hh`.
+/// - `next_gx`: [steps, 4H], receives the next layer's projection plus biases.
+void fk_lstm_layer_single(long hidden, long steps, const float *packed_hh, const float *gx, float *h, float *c,
+                          const float *next_packed, const float *next_bias, float *next_gx);
+
 /// Copies `row` [columns] into every row of `matrix` [rows, columns].
 void fk_fill_rows(long rows, long columns, const float *row, float *matrix);
 
