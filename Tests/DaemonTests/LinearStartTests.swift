@@ -5,7 +5,8 @@ import Testing
 
 /// The least-squares start, interval calibration and volatility scaling.
 struct LinearStartTests {
-    /// Windows of `lookback` steps whose target is a known linear map of the inputs.
+    /// Windows of `lookback` steps whose target is a known linear map of the inputs (with an
+    /// intercept of 0.3 for the first target).
     static func linearWindows(count: Int = 200, lookback: Int = 8, horizon: Int = 2) throws -> WindowSet {
         var inputs: [Float] = []
         var targets: [Float] = []
@@ -17,7 +18,7 @@ struct LinearStartTests {
                 window.append(Float(state >> 40) / Float(1 << 24) - 0.5)
             }
             inputs += window
-            targets += [window[lookback - 1] * 0.5 + window[0] * 0.25, window[lookback - 2] - window[1]]
+            targets += [0.3 + window[lookback - 1] * 0.5 + window[0] * 0.25, window[lookback - 2] - window[1]]
         }
         return try WindowSet(inputs: inputs, targets: targets, lookback: lookback, features: 1, horizon: horizon)
     }
@@ -25,15 +26,49 @@ struct LinearStartTests {
     @Test func leastSquaresRecoversAnExactLinearMap() throws {
         let windows = try Self.linearWindows()
         let solution = try #require(LinearStart.solve(windows))
-        // W is [lookback, horizon]: target 0 = 0.5 x[7] + 0.25 x[0]; target 1 = x[6] - x[1].
-        #expect(abs(solution[7 * 2 + 0] - 0.5) < 1e-2 && abs(solution[0 * 2 + 0] - 0.25) < 1e-2)
-        #expect(abs(solution[6 * 2 + 1] - 1) < 1e-2 && abs(solution[1 * 2 + 1] + 1) < 1e-2)
+        // W is [lookback, horizon]: target 0 = 0.3 + 0.5 x[7] + 0.25 x[0]; target 1 = x[6] - x[1].
+        let w = solution.weights
+        #expect(abs(w[7 * 2 + 0] - 0.5) < 1e-2 && abs(w[0 * 2 + 0] - 0.25) < 1e-2)
+        #expect(abs(w[6 * 2 + 1] - 1) < 1e-2 && abs(w[1 * 2 + 1] + 1) < 1e-2)
+        #expect(abs(solution.intercept[0] - 0.3) < 1e-2 && abs(solution.intercept[1]) < 1e-2)
         var model = try StackedLSTM(
             configuration: ModelConfiguration(hidden: 4, layers: 1, lookback: 8, horizon: 2, linearSkip: true), seed: 1)
         LinearStart.apply(solution, to: &model)
         let predictions = model.predict(windows.inputs, count: windows.count)
         let worst = zip(predictions, windows.targets).map { abs($0 - $1) }.max() ?? 1
         #expect(worst < 0.02)  // the untrained model is the linear forecaster (head zeroed)
+    }
+
+    /// Validation picks the ridge strength: none to speak of for an exact map, the strongest
+    /// when targets are noise unrelated to the inputs (any fitted weight only adds error).
+    @Test func validationChoosesTheRidgeStrength() throws {
+        let exact = try Self.linearWindows(count: 300)
+        let train = try WindowSet(
+            inputs: Array(exact.inputs[..<(200 * 8)]), targets: Array(exact.targets[..<(200 * 2)]), lookback: 8,
+            features: 1, horizon: 2)
+        let validation = try WindowSet(
+            inputs: Array(exact.inputs[(200 * 8)...]), targets: Array(exact.targets[(200 * 2)...]), lookback: 8,
+            features: 1, horizon: 2)
+        let fitted = try #require(LinearStart.solve(train, validation: validation))
+        #expect(fitted.meanSquaredError(on: validation) < 1e-5)
+
+        var state: UInt64 = 99
+        let noise: (Int) -> [Float] = { count in
+            (0..<count).map { _ in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return Float(state >> 40) / Float(1 << 24) - 0.5
+            }
+        }
+        let noisyTrain = try WindowSet(
+            inputs: train.inputs, targets: noise(200 * 2), lookback: 8, features: 1, horizon: 2)
+        let noisyValidation = try WindowSet(
+            inputs: validation.inputs, targets: noise(100 * 2), lookback: 8, features: 1, horizon: 2)
+        let shrunk = try #require(LinearStart.solve(noisyTrain, validation: noisyValidation))
+        let unshrunk = try #require(LinearStart.solve(noisyTrain))
+        let size: (LinearMap) -> Double = { $0.weights.reduce(0) { $0 + $1 * $1 } }
+        #expect(size(shrunk) < 0.5 * size(unshrunk))
+        #expect(
+            shrunk.meanSquaredError(on: noisyValidation) < unshrunk.meanSquaredError(on: noisyValidation))
     }
 
     @Test func volatilityFactorFollowsRecentChanges() throws {

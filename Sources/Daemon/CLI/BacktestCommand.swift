@@ -27,11 +27,14 @@ struct BacktestCommand: AsyncParsableCommand {
     @Option(help: "End of the test span (inclusive).") var testUntil: String
     @Option(help: "Steps between forecast origins.") var stride: Int = 1
     @Option(help: "Fine-tune the model every N origins (measures the incremental path).") var finetuneEvery: Int?
+    @Option(help: "Threads to train with (default: the machine's cores, at most 8; results depend on it).")
+    var threads: Int?
     @Flag(help: "Print the summary as one JSON line.") var json = false
 
     func validate() throws {
         guard stride >= 1 else { throw ValidationError("--stride must be at least 1") }
         if let finetuneEvery, finetuneEvery < 1 { throw ValidationError("--finetune-every must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() async throws {
@@ -58,7 +61,8 @@ struct BacktestCommand: AsyncParsableCommand {
             }
             let backtest = Backtest(
                 settings: settings, validFrom: times[0], testFrom: times[1], testUntil: times[2], stride: stride,
-                finetuneEvery: finetuneEvery)
+                finetuneEvery: finetuneEvery,
+                threads: threads ?? min(8, max(1, ProcessInfo.processInfo.activeProcessorCount)))
             let verbose = !json || isatty(STDERR_FILENO) == 1
             let result = try await TrainingPool(size: 1).run { _ in
                 try backtest.run(series) { event in

@@ -15,6 +15,8 @@ struct Backtest {
     var testUntil: Int64
     var stride = 1
     var finetuneEvery: Int?
+    /// Training threads (see `TrainingPipeline.threads`).
+    var threads = 1
 
     /// Errors of one forecast (one series, one origin), in original units.
     struct Origin: Sendable {
@@ -62,6 +64,8 @@ struct Backtest {
         var trainSeconds: Double
         var epochs: Int
         var fineTunes = 0
+        /// Training metrics worth a look next to the errors (`TrainedModel.metrics`).
+        var training: [String: Double] = [:]
 
         /// The one-line summary `forecastd backtest --json` prints and `forecast.backtests` stores.
         func summary(_ backtest: Backtest) -> JSONLine {
@@ -78,6 +82,10 @@ struct Backtest {
             line.add("train_seconds", trainSeconds)
             line.add("epochs", epochs)
             line.add("fine_tunes", fineTunes)
+            line.add("threads", backtest.threads)
+            for key in ["best_epoch", "kept_linear_start", "linear_ridge"] {
+                if let value = training[key] { line.add(key, value) }
+            }
             return line
         }
     }
@@ -85,7 +93,8 @@ struct Backtest {
     func run(_ series: SeriesSet, progress: (TrainingEvent) -> TrainingControl) throws -> Result {
         let frequency = settings.source.frequency
         let filled = TrainingPipeline.filled(series).map { $0.prefix(before: testUntil + frequency.microseconds) }
-        let pipeline = TrainingPipeline(settings: settings)
+        var pipeline = TrainingPipeline(settings: settings)
+        pipeline.threads = threads
         let clock = ContinuousClock()
         let started = clock.now
         var trained = try pipeline.fullTrain(
@@ -93,6 +102,7 @@ struct Backtest {
             progress: progress)
         let trainSeconds = (clock.now - started).seconds
         let epochs = Int(trained.metrics["epochs"] ?? 0)
+        let trainingMetrics = trained.metrics
 
         // Every window whose targets lie in the test span, scaled as in training.
         let windows = try SeriesWindows(series: filled, options: trained.window, split: .none, scalers: trained.scalers)
@@ -143,9 +153,11 @@ struct Backtest {
             }
             batchStart = batchEnd
         }
-        return score(
+        var result = score(
             windows, references, outputs, factors, trained, trainSeconds: trainSeconds, epochs: epochs,
             fineTunes: fineTunes)
+        result.training = trainingMetrics
+        return result
     }
 
     private func score(

@@ -2,84 +2,50 @@ import Forecast
 
 /// Starting points that make training converge fast and intervals honest.
 enum LinearStart {
-    /// Ridge least-squares map from each window's target channel to its targets:
-    /// `W = (XᵀX + λI)⁻¹ XᵀY`, X `[count, lookback]` (channel 0), Y `[count, horizon]`,
-    /// λ = 1e-3 · trace(XᵀX) / lookback. Returns W `[lookback, horizon]` row-major, or nil when
-    /// the system cannot be solved.
-    static func solve(_ windows: WindowSet) -> [Double]? {
-        let lookback = windows.lookback
-        let horizon = windows.horizon
-        let features = windows.features
-        var gram = [Double](repeating: 0, count: lookback * lookback)
-        var cross = [Double](repeating: 0, count: lookback * horizon)
-        var row = [Double](repeating: 0, count: lookback)
-        for window in 0..<windows.count {
-            for step in 0..<lookback { row[step] = Double(windows.inputs[(window * lookback + step) * features]) }
-            for i in 0..<lookback {
-                let xi = row[i]
-                if xi == 0 { continue }
-                for j in i..<lookback { gram[i * lookback + j] += xi * row[j] }
-                for h in 0..<horizon { cross[i * horizon + h] += xi * Double(windows.targets[window * horizon + h]) }
-            }
+    /// Ridge strengths tried, as multiples of the mean diagonal of `XᵀX` (`trace / lookback`).
+    static let ridgeGrid: [Double] = [1e-3, 1e-2, 0.1, 0.3, 1, 3]
+
+    /// Ridge least-squares map with intercept from each window's target channel to its targets:
+    /// X `[count, lookback]` (channel 0), Y `[count, horizon]`, the intercept unpenalised (the
+    /// mean drift of windows relative to their last value is real signal: at long horizons it
+    /// is worth more than the ridge). With `validation`, λ is the value of `ridgeGrid` (times
+    /// `trace(XᵀX) / lookback`) whose map has the lowest mean squared error on the validation
+    /// windows (the same rule for every data set: more shrinkage where the past says less
+    /// about the future); without, the smallest. Nil when no system can be solved.
+    static func solve(_ windows: WindowSet, validation: WindowSet? = nil) -> LinearMap? {
+        let normal = NormalEquations(windows)
+        let grid = validation == nil ? [ridgeGrid[0]] : ridgeGrid
+        var best: (error: Double, map: LinearMap)? = nil
+        for factor in grid {
+            guard var map = normal.solve(ridge: max(1e-9, factor * normal.meanDiagonal)) else { continue }
+            map.ridge = factor
+            let error = validation.map { map.meanSquaredError(on: $0) } ?? 0
+            if best.map({ error < $0.error }) ?? true { best = (error, map) }
         }
-        var trace = 0.0
-        for i in 0..<lookback {
-            for j in 0..<i { gram[i * lookback + j] = gram[j * lookback + i] }
-            trace += gram[i * lookback + i]
-        }
-        let ridge = max(1e-9, 1e-3 * trace / Double(lookback))
-        for i in 0..<lookback { gram[i * lookback + i] += ridge }
-        // Cholesky: gram = L Lᵀ, then two triangular solves per target column.
-        var lower = gram
-        for j in 0..<lookback {
-            var diagonal = lower[j * lookback + j]
-            for k in 0..<j { diagonal -= lower[j * lookback + k] * lower[j * lookback + k] }
-            guard diagonal > 0 else { return nil }
-            let root = diagonal.squareRoot()
-            lower[j * lookback + j] = root
-            for i in (j + 1)..<max(j + 1, lookback) {
-                var value = lower[i * lookback + j]
-                for k in 0..<j { value -= lower[i * lookback + k] * lower[j * lookback + k] }
-                lower[i * lookback + j] = value / root
-            }
-        }
-        var solution = [Double](repeating: 0, count: lookback * horizon)
-        var column = [Double](repeating: 0, count: lookback)
-        for h in 0..<horizon {
-            for i in 0..<lookback {
-                var value = cross[i * horizon + h]
-                for k in 0..<i { value -= lower[i * lookback + k] * column[k] }
-                column[i] = value / lower[i * lookback + i]
-            }
-            for i in stride(from: lookback - 1, through: 0, by: -1) {
-                var value = column[i]
-                for k in (i + 1)..<max(i + 1, lookback) { value -= lower[k * lookback + i] * solution[k * horizon + h] }
-                solution[i * horizon + h] = value / lower[i * lookback + i]
-            }
-        }
-        return solution.allSatisfy(\.isFinite) ? solution : nil
+        return best?.map
     }
 
-    /// Sets the model's linear skip to `solution` for every quantile output and zeroes the
-    /// head, so the untrained model is exactly the linear forecaster (a random head would add
-    /// noise of the order of the targets); the LSTM then learns only what improves on it.
-    static func apply(_ solution: [Double], to model: inout StackedLSTM) {
+    /// Sets the model's linear skip to `map`'s weights and the head bias to its intercept, for
+    /// every quantile output, and zeroes the head weights, so the untrained model is exactly
+    /// the linear forecaster (a random head would add noise of the order of the targets); the
+    /// LSTM then learns only what improves on it.
+    static func apply(_ map: LinearMap, to model: inout StackedLSTM) {
         guard let range = model.layout.range(of: .skipWeight) else { return }
-        for tensor in [ParameterTensor.headWeight, .headBias] {
-            if let head = model.layout.range(of: tensor) {
-                for index in head { model.parameters[index] = 0 }
-            }
+        if let head = model.layout.range(of: .headWeight) {
+            for index in head { model.parameters[index] = 0 }
         }
         let configuration = model.configuration
         let quantiles = configuration.quantileCount
         let lookback = configuration.lookback
+        let bias = model.layout.range(of: .headBias)
         for step in 0..<configuration.horizon {
             for quantile in 0..<quantiles {
                 let output = step * quantiles + quantile
                 for lag in 0..<lookback {
                     model.parameters[range.lowerBound + output * lookback + lag] =
-                        Float(solution[lag * configuration.horizon + step])
+                        Float(map.weights[lag * configuration.horizon + step])
                 }
+                if let bias { model.parameters[bias.lowerBound + output] = Float(map.intercept[step]) }
             }
         }
     }
@@ -160,5 +126,116 @@ struct Volatility: Sendable, Codable, Equatable {
     func factor(inputs: [Float], window: Int, lookback: Int, features: Int) -> Double {
         let value = Self.raw(inputs, window: window, lookback: lookback, features: features, steps: steps)
         return min(2, max(0.5, (value / reference).squareRoot()))
+    }
+}
+
+/// A linear forecaster of the target channel: `y[h] = intercept[h] + Σ x[lag] weights[lag, h]`.
+struct LinearMap: Sendable, Equatable {
+    /// [lookback, horizon] row-major.
+    var weights: [Double]
+    /// [horizon].
+    var intercept: [Double]
+    /// The ridge strength it was solved with, as a multiple of `trace(XᵀX) / lookback`.
+    var ridge: Double = 0
+
+    /// Mean squared error on `windows` (channel 0 in, targets out).
+    func meanSquaredError(on windows: WindowSet) -> Double {
+        let lookback = windows.lookback
+        let horizon = windows.horizon
+        var forecast = [Double](repeating: 0, count: horizon)
+        var sum = 0.0
+        for window in 0..<windows.count {
+            for h in 0..<horizon { forecast[h] = intercept[h] }
+            for step in 0..<lookback {
+                let x = Double(windows.inputs[(window * lookback + step) * windows.features])
+                if x == 0 { continue }
+                let row = step * horizon
+                for h in 0..<horizon { forecast[h] += x * weights[row + h] }
+            }
+            for h in 0..<horizon {
+                let error = forecast[h] - Double(windows.targets[window * horizon + h])
+                sum += error * error
+            }
+        }
+        return sum / Double(max(1, windows.count * horizon))
+    }
+}
+
+/// The normal equations `ZᵀZ`, `ZᵀY` of a window set, Z = [X | 1] (X: channel 0 of each
+/// window `[count, lookback]`, a column of ones for the intercept; Y: targets
+/// `[count, horizon]`), accumulated once and solved for any ridge strength.
+struct NormalEquations {
+    let lookback: Int
+    let horizon: Int
+    /// `ZᵀZ` [lookback + 1, lookback + 1], symmetric.
+    private(set) var gram: [Double]
+    /// `ZᵀY` [lookback + 1, horizon].
+    private(set) var cross: [Double]
+
+    init(_ windows: WindowSet) {
+        lookback = windows.lookback
+        horizon = windows.horizon
+        let n = lookback + 1
+        gram = [Double](repeating: 0, count: n * n)
+        cross = [Double](repeating: 0, count: n * horizon)
+        var row = [Double](repeating: 1, count: n)
+        for window in 0..<windows.count {
+            for step in 0..<lookback {
+                row[step] = Double(windows.inputs[(window * lookback + step) * windows.features])
+            }
+            for i in 0..<n {
+                let zi = row[i]
+                if zi == 0 { continue }
+                for j in i..<n { gram[i * n + j] += zi * row[j] }
+                for h in 0..<horizon { cross[i * horizon + h] += zi * Double(windows.targets[window * horizon + h]) }
+            }
+        }
+        for i in 0..<n {
+            for j in 0..<i { gram[i * n + j] = gram[j * n + i] }
+        }
+    }
+
+    /// `trace(XᵀX) / lookback`: the scale ridge strengths are given in.
+    var meanDiagonal: Double {
+        let n = lookback + 1
+        return (0..<lookback).reduce(0.0) { $0 + gram[$1 * n + $1] } / Double(max(1, lookback))
+    }
+
+    /// The ridge solution (`ridge` added to the diagonal of the weights, not the intercept) by
+    /// Cholesky, or nil when not positive definite or not finite.
+    func solve(ridge: Double) -> LinearMap? {
+        let n = lookback + 1
+        var lower = gram
+        for i in 0..<lookback { lower[i * n + i] += ridge }
+        // Cholesky: lower Lᵀ, then two triangular solves per target column.
+        for j in 0..<n {
+            var diagonal = lower[j * n + j]
+            for k in 0..<j { diagonal -= lower[j * n + k] * lower[j * n + k] }
+            guard diagonal > 1e-12 * max(1, gram[j * n + j]) else { return nil }
+            let root = diagonal.squareRoot()
+            lower[j * n + j] = root
+            for i in (j + 1)..<max(j + 1, n) {
+                var value = lower[i * n + j]
+                for k in 0..<j { value -= lower[i * n + k] * lower[j * n + k] }
+                lower[i * n + j] = value / root
+            }
+        }
+        var solution = [Double](repeating: 0, count: n * horizon)
+        var column = [Double](repeating: 0, count: n)
+        for h in 0..<horizon {
+            for i in 0..<n {
+                var value = cross[i * horizon + h]
+                for k in 0..<i { value -= lower[i * n + k] * column[k] }
+                column[i] = value / lower[i * n + i]
+            }
+            for i in stride(from: n - 1, through: 0, by: -1) {
+                var value = column[i]
+                for k in (i + 1)..<max(i + 1, n) { value -= lower[k * n + i] * solution[k * horizon + h] }
+                solution[i * horizon + h] = value / lower[i * n + i]
+            }
+        }
+        guard solution.allSatisfy(\.isFinite) else { return nil }
+        return LinearMap(
+            weights: Array(solution[..<(lookback * horizon)]), intercept: Array(solution[(lookback * horizon)...]))
     }
 }

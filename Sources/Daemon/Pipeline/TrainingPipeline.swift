@@ -37,6 +37,10 @@ struct TrainingPipeline {
     var maxTrainingWindows = 32_768
     /// A fine-tuned model is accepted when its holdout loss is at most this much worse.
     var tolerance = 0.05
+    /// Threads each mini-batch is split across (`TrainingOptions.threads`). The daemon trains
+    /// one model per pool thread and keeps 1; a one-off `forecastd backtest` may use the
+    /// machine's cores. Results are deterministic for a given seed and thread count.
+    var threads = 1
 
     /// Windows are taken from gap-free stretches of every series, in key order.
     static func filled(_ series: SeriesSet) -> [FilledSeries] {
@@ -47,7 +51,7 @@ struct TrainingPipeline {
         TrainingOptions(
             epochs: settings.maxEpochs, batchSize: 64, learningRate: settings.learningRate,
             schedule: .cosine(warmupSteps: 50, minimumFactor: 0.05), gradientClipNorm: 1,
-            loss: settings.quantiles.count > 1 ? .pinball : .mse, seed: Self.seed(settings.name), threads: 1,
+            loss: settings.quantiles.count > 1 ? .pinball : .mse, seed: Self.seed(settings.name), threads: threads,
             patience: 6)
     }
 
@@ -76,11 +80,14 @@ struct TrainingPipeline {
         let validationReferences = Self.sample(windows.validation, limit: maxTrainingWindows / 4)
         let validation = validationReferences.isEmpty ? nil : try materialize(windows, validationReferences)
         var initial = try StackedLSTM(configuration: settings.configuration, seed: Self.seed(settings.name))
-        // Start from the best linear forecaster (ridge least squares on the lookback window):
-        // the LSTM then learns what the linear map misses, and converges in few epochs.
+        // Start from the best linear forecaster (ridge least squares with intercept on the
+        // lookback window, the ridge chosen on validation): the LSTM then learns what the
+        // linear map misses, and converges in few epochs.
         var options = trainingOptions
-        if settings.configuration.linearSkip, let solution = LinearStart.solve(train) {
+        var ridge: Double? = nil
+        if settings.configuration.linearSkip, let solution = LinearStart.solve(train, validation: validation) {
             LinearStart.apply(solution, to: &initial)
+            ridge = solution.ridge
             // Adam would move the least-squares weights by ~learning rate per step, far more
             // than they are worth: keep them, and let the LSTM learn the residual.
             options.frozen = [.skipWeight]
@@ -114,7 +121,8 @@ struct TrainingPipeline {
                 "training_windows": Double(train.count), "validation_windows": Double(validation?.count ?? 0),
                 "series": Double(windows.series.count), "seconds": (clock.now - started).seconds,
                 "validation_mse": validationMSE ?? .nan, "interval_scale": intervalScale,
-                "kept_linear_start": keptStart ? 1 : 0,
+                "kept_linear_start": keptStart ? 1 : 0, "linear_ridge": ridge ?? .nan,
+                "best_epoch": report.bestEpoch.map { Double($0 + 1) } ?? .nan,
             ].filter { $0.value.isFinite })
     }
 
