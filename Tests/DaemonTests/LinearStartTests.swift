@@ -71,6 +71,39 @@ struct LinearStartTests {
             shrunk.meanSquaredError(on: noisyValidation) < unshrunk.meanSquaredError(on: noisyValidation))
     }
 
+    /// The start gets intervals from the map's residual quantiles, centred so that its point
+    /// forecast (0.3 P10 + 0.4 P50 + 0.3 P90) is still the map's.
+    @Test func startHasResidualQuantilesAroundTheMap() throws {
+        let exact = try Self.linearWindows(count: 2000)
+        // Residuals spread evenly over [-0.5, 0.5): P10 -0.4, P50 0, P90 0.4.
+        let targets = exact.targets.enumerated().map { index, value in
+            value + Float((index * 7919) % 1000) / 1000 - 0.5
+        }
+        let windows = try WindowSet(inputs: exact.inputs, targets: targets, lookback: 8, features: 1, horizon: 2)
+        let map = try #require(LinearStart.solve(windows))
+        let offsets = LinearStart.residualOffsets(
+            map, on: windows, quantiles: [0.1, 0.5, 0.9], pointWeights: [0.3, 0.4, 0.3])
+        for step in 0..<2 {
+            #expect(abs(offsets[step * 3] + 0.4) < 0.03 && abs(offsets[step * 3 + 1]) < 0.03)
+            #expect(abs(offsets[step * 3 + 2] - 0.4) < 0.03)
+            let centre = 0.3 * offsets[step * 3] + 0.4 * offsets[step * 3 + 1] + 0.3 * offsets[step * 3 + 2]
+            #expect(abs(centre) < 1e-9)
+        }
+        var model = try StackedLSTM(
+            configuration: ModelConfiguration(
+                hidden: 4, layers: 1, lookback: 8, horizon: 2, quantiles: [0.1, 0.5, 0.9], linearSkip: true),
+            seed: 1)
+        LinearStart.apply(map, offsets: offsets, to: &model)
+        let predictions = model.predict(Array(windows.inputs[..<8]), count: 1)
+        var forecast = [0.0, 0.0]
+        map.forecast(windows, window: 0, into: &forecast)
+        for step in 0..<2 {
+            let (low, median, high) = (predictions[step * 3], predictions[step * 3 + 1], predictions[step * 3 + 2])
+            #expect(low < median && median < high && high - low > 0.7)
+            #expect(abs(Double(0.3 * low + 0.4 * median + 0.3 * high) - forecast[step]) < 1e-4)
+        }
+    }
+
     @Test func volatilityFactorFollowsRecentChanges() throws {
         let calm = [Float](repeating: 0, count: 6) + [0.1, 0, 0.1, 0, 0.1, 0]
         let wild = [Float](repeating: 0, count: 6) + [1, 0, 1, 0, 1, 0]

@@ -20,8 +20,10 @@ struct ModelSettingsTests {
 
     @Test func pointForecastIsTheExpectedValueFromP10P50P90() throws {
         let settings = try Self.settings()
-        #expect(abs(settings.pointValue([1, 2, 5]) - (0.3 + 0.8 + 1.5)) < 1e-12)
+        #expect(settings.pointWeights == [0.3, 0.4, 0.3])
         let other = try Self.settings(options: ["quantiles": [0.05, 0.5, 0.95]])
-        #expect(other.pointValue([1, 2, 5]) == 2)  // the median when P10/P90 are not there
+        #expect(other.pointWeights == [0, 1, 0])  // the median when P10/P90 are not there
+        let single = try Self.settings(options: ["quantiles": [0.5]])
+        #expect(single.pointWeights == [1])
     }
 }

@@ -107,6 +107,35 @@ func sinTable(_ x: Double) -> Double {
         }
     }
 
+    /// With point weights, validation scores the weighted point forecast's MSE, and the weights
+    /// `fit` keeps are the best by that score.
+    @Test func validationByPointForecastError() throws {
+        let train = try noisySineWindows(count: 32, lookback: 8, horizon: 2, seed: 6)
+        let validation = try noisySineWindows(count: 16, lookback: 8, horizon: 2, seed: 7, offset: 40)
+        let configuration = ModelConfiguration(
+            hidden: 4, layers: 1, lookback: 8, horizon: 2, quantiles: [0.1, 0.5, 0.9])
+        var options = TrainingOptions(epochs: 6, batchSize: 8, learningRate: 0.05, loss: .pinball, patience: 3)
+        options.validationPointWeights = [0.3, 0.4, 0.3]
+        let trainer = try Trainer(model: try StackedLSTM(configuration: configuration, seed: 1), options: options)
+        let report = try trainer.fit(train: train, validation: validation)
+        let predictions = trainer.model.predict(validation.inputs, count: validation.count)
+        var sum = 0.0
+        for index in 0..<(validation.count * 2) {
+            let point =
+                0.3 * predictions[3 * index] + 0.4 * predictions[3 * index + 1] + 0.3 * predictions[3 * index + 2]
+            sum += Double((point - validation.targets[index]) * (point - validation.targets[index]))
+        }
+        let expected = sum / Double(validation.count * 2)
+        #expect(abs(trainer.validationScore(validation) - expected) <= 1e-6 * max(1, expected))
+        #expect(abs(report.bestValidationLoss! - expected) <= 1e-6 * max(1, expected))
+        #expect(report.validationLosses.min() == report.bestValidationLoss)
+        // The pinball loss is a different number: the score really is the point MSE.
+        #expect(abs(trainer.evaluate(validation) - expected) > 1e-4)
+
+        options.validationPointWeights = []
+        #expect(throws: TrainingError.self) { try Trainer(model: trainer.model, options: options) }
+    }
+
     @Test func callbackStopsTraining() throws {
         let train = try noisySineWindows(count: 64, lookback: 8, horizon: 2, seed: 6)
         let model = try StackedLSTM(

@@ -76,17 +76,23 @@ struct ModelSettings: Sendable, Hashable {
 
     var readOptions: ReadOptions { ReadOptions(maxHistory: maxHistory) }
 
-    /// The point forecast (`value`) from one step's quantile values: with P10, P50 and P90 the
-    /// expected value by Swanson's rule (0.3 P10 + 0.4 P50 + 0.3 P90), which is what squared
-    /// errors reward; otherwise the quantile nearest the median.
-    func pointValue(_ values: [Double]) -> Double {
-        guard values.count == quantiles.count, values.count > 1 else { return values.first ?? .nan }
+    /// Weight of each quantile output in the point forecast `value` (they sum to 1): with P10,
+    /// P50 and P90 the expected value by Swanson's rule (0.3 P10 + 0.4 P50 + 0.3 P90), which is
+    /// what squared errors reward; else 1 on the quantile nearest the median; `[1]` for a
+    /// single output.
+    var pointWeights: [Float] {
+        guard quantiles.count > 1 else { return [1] }
+        var weights = [Float](repeating: 0, count: quantiles.count)
         if let p10 = quantiles.firstIndex(of: 0.1), let p50 = quantiles.firstIndex(of: 0.5),
             let p90 = quantiles.firstIndex(of: 0.9)
         {
-            return 0.3 * values[p10] + 0.4 * values[p50] + 0.3 * values[p90]
+            weights[p10] = 0.3
+            weights[p50] = 0.4
+            weights[p90] = 0.3
+        } else {
+            weights[pointQuantile] = 1
         }
-        return values[pointQuantile]
+        return weights
     }
 
     /// Index of the median (or the middle) quantile: the centre of the intervals.

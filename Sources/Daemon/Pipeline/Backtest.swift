@@ -194,12 +194,13 @@ struct Backtest {
             for step in 1...horizon {
                 let actual = Double(series.target[origin + step])
                 let offset = (step - 1) * quantiles
+                let raw = Array(output[offset..<(offset + quantiles)])
                 let values = trained.quantileValues(
-                    Array(output[offset..<(offset + quantiles)]), anchor: anchor, scaler: scaler, point: point,
-                    factor: factors[reference] ?? 1)
+                    raw, anchor: anchor, scaler: scaler, point: point, factor: factors[reference] ?? 1)
+                let value = trained.pointValue(raw, anchor: anchor, scaler: scaler, weights: settings.pointWeights)
                 let lag = season * ((step + season - 1) / season)
                 let seasonalValue = origin + step - lag >= 0 ? Double(series.target[origin + step - lag]) : last
-                forecast.add(error: (quantiles > 1 ? settings.pointValue(values) : values[0]) - actual, sigma: sigma)
+                forecast.add(error: value - actual, sigma: sigma)
                 naive.add(error: last - actual, sigma: sigma)
                 seasonal.add(error: seasonalValue - actual, sigma: sigma)
                 if quantiles > 1, let lower = values.first, let upper = values.last, lower <= actual, actual <= upper {

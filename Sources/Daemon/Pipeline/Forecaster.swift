@@ -45,13 +45,15 @@ struct Forecaster {
             let issuedAt = windows.issuedAt(reference)
             for step in 0..<horizon {
                 let offset = (index * horizon + step) * quantileCount
+                let raw = Array(outputs[offset..<(offset + quantileCount)])
                 let values = trained.quantileValues(
-                    Array(outputs[offset..<(offset + quantileCount)]), anchor: anchor, scaler: scaler, point: point,
+                    raw, anchor: anchor, scaler: scaler, point: point,
                     factor: trained.volatilityFactor(batch.inputs, window: index))
                 rows.append(
                     ForecastRow(
                         series: key, issuedAt: issuedAt, targetTime: issuedAt + Int64(step + 1) * frequency,
-                        step: step + 1, value: quantileCount > 1 ? settings.pointValue(values) : values[0],
+                        step: step + 1,
+                        value: trained.pointValue(raw, anchor: anchor, scaler: scaler, weights: settings.pointWeights),
                         lower: quantileCount > 1 ? values.first : nil,
                         upper: quantileCount > 1 ? values.last : nil, quantiles: quantileCount > 1 ? values : []))
             }

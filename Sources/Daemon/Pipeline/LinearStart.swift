@@ -29,7 +29,10 @@ enum LinearStart {
     /// every quantile output, and zeroes the head weights, so the untrained model is exactly
     /// the linear forecaster (a random head would add noise of the order of the targets); the
     /// LSTM then learns only what improves on it.
-    static func apply(_ map: LinearMap, to model: inout StackedLSTM) {
+    /// `offsets` ([horizon, quantiles], from `residualOffsets`) are added to the intercept per
+    /// quantile output, so the start also has intervals; without, every quantile output starts
+    /// at the same value.
+    static func apply(_ map: LinearMap, offsets: [Double]? = nil, to model: inout StackedLSTM) {
         guard let range = model.layout.range(of: .skipWeight) else { return }
         if let head = model.layout.range(of: .headWeight) {
             for index in head { model.parameters[index] = 0 }
@@ -45,9 +48,44 @@ enum LinearStart {
                     model.parameters[range.lowerBound + output * lookback + lag] =
                         Float(map.weights[lag * configuration.horizon + step])
                 }
-                if let bias { model.parameters[bias.lowerBound + output] = Float(map.intercept[step]) }
+                if let bias {
+                    model.parameters[bias.lowerBound + output] = Float(map.intercept[step] + (offsets?[output] ?? 0))
+                }
             }
         }
+    }
+
+    /// Per horizon step and quantile level, the empirical quantile of `map`'s residuals
+    /// (target - forecast) on `windows`, shifted so that their `pointWeights`-weighted sum is
+    /// zero: [horizon, quantiles.count]. Added to the map by `apply`, they make the start a
+    /// forecaster with intervals whose point forecast is still the map's.
+    static func residualOffsets(
+        _ map: LinearMap, on windows: WindowSet, quantiles: [Float], pointWeights: [Float]
+    ) -> [Double] {
+        let horizon = windows.horizon
+        let count = quantiles.count
+        guard count > 1, windows.count > 0 else { return [Double](repeating: 0, count: horizon * count) }
+        var residuals = [[Double]](repeating: [], count: horizon)
+        var forecast = [Double](repeating: 0, count: horizon)
+        for window in 0..<windows.count {
+            map.forecast(windows, window: window, into: &forecast)
+            for h in 0..<horizon { residuals[h].append(Double(windows.targets[window * horizon + h]) - forecast[h]) }
+        }
+        var offsets = [Double](repeating: 0, count: horizon * count)
+        for h in 0..<horizon {
+            residuals[h].sort()
+            let values = residuals[h]
+            for (q, level) in quantiles.enumerated() {
+                let position = Double(level) * Double(values.count - 1)
+                let below = Int(position.rounded(.down))
+                let above = min(values.count - 1, below + 1)
+                let fraction = position - Double(below)
+                offsets[h * count + q] = values[below] + fraction * (values[above] - values[below])
+            }
+            let centre = (0..<count).reduce(0.0) { $0 + Double(pointWeights[$1]) * offsets[h * count + $1] }
+            for q in 0..<count { offsets[h * count + q] -= centre }
+        }
+        return offsets
     }
 
     /// Split-conformal interval calibration: the factor `s` by which every quantile's distance
@@ -138,22 +176,28 @@ struct LinearMap: Sendable, Equatable {
     /// The ridge strength it was solved with, as a multiple of `trace(XᵀX) / lookback`.
     var ridge: Double = 0
 
-    /// Mean squared error on `windows` (channel 0 in, targets out).
-    func meanSquaredError(on windows: WindowSet) -> Double {
+    /// The forecast [horizon] of window `window` of `windows` (its channel 0).
+    func forecast(_ windows: WindowSet, window: Int, into forecast: inout [Double]) {
         let lookback = windows.lookback
         let horizon = windows.horizon
-        var forecast = [Double](repeating: 0, count: horizon)
+        for h in 0..<horizon { forecast[h] = intercept[h] }
+        for step in 0..<lookback {
+            let x = Double(windows.inputs[(window * lookback + step) * windows.features])
+            if x == 0 { continue }
+            let row = step * horizon
+            for h in 0..<horizon { forecast[h] += x * weights[row + h] }
+        }
+    }
+
+    /// Mean squared error on `windows` (channel 0 in, targets out).
+    func meanSquaredError(on windows: WindowSet) -> Double {
+        let horizon = windows.horizon
+        var values = [Double](repeating: 0, count: horizon)
         var sum = 0.0
         for window in 0..<windows.count {
-            for h in 0..<horizon { forecast[h] = intercept[h] }
-            for step in 0..<lookback {
-                let x = Double(windows.inputs[(window * lookback + step) * windows.features])
-                if x == 0 { continue }
-                let row = step * horizon
-                for h in 0..<horizon { forecast[h] += x * weights[row + h] }
-            }
+            forecast(windows, window: window, into: &values)
             for h in 0..<horizon {
-                let error = forecast[h] - Double(windows.targets[window * horizon + h])
+                let error = values[h] - Double(windows.targets[window * horizon + h])
                 sum += error * error
             }
         }

@@ -40,6 +40,15 @@ struct TrainedModel: Sendable {
         return scaled.map { value in Double(scaler.invert(median + scale * (value - median) + anchor)) }
     }
 
+    /// The point forecast of one step in original units: `weights` (`ModelSettings.pointWeights`)
+    /// applied to the model's own quantile outputs, before interval scaling (widening or
+    /// narrowing intervals must not move it; it is what validation chose the model by).
+    func pointValue(_ scaled: [Float], anchor: Float, scaler: Scaler, weights: [Float]) -> Double {
+        var value: Float = 0
+        for (q, weight) in weights.enumerated() { value += weight * scaled[q] }
+        return Double(scaler.invert(value + anchor))
+    }
+
     /// The volatility factor of window `window` in `inputs` ([count, lookback, features]).
     func volatilityFactor(_ inputs: [Float], window: Int) -> Double {
         guard let volatility else { return 1 }

@@ -84,9 +84,14 @@ struct TrainingPipeline {
         // lookback window, the ridge chosen on validation): the LSTM then learns what the
         // linear map misses, and converges in few epochs.
         var options = trainingOptions
+        // Epochs (and the start) are chosen by the point forecast's validation error, the
+        // number users judge forecasts by; the pinball loss still trains the quantiles.
+        options.validationPointWeights = settings.pointWeights
         var ridge: Double? = nil
         if settings.configuration.linearSkip, let solution = LinearStart.solve(train, validation: validation) {
-            LinearStart.apply(solution, to: &initial)
+            let offsets = LinearStart.residualOffsets(
+                solution, on: train, quantiles: settings.configuration.quantiles, pointWeights: settings.pointWeights)
+            LinearStart.apply(solution, offsets: offsets, to: &initial)
             ridge = solution.ridge
             // Adam would move the least-squares weights by ~learning rate per step, far more
             // than they are worth: keep them, and let the LSTM learn the residual.
@@ -94,7 +99,7 @@ struct TrainingPipeline {
         }
         let trainer = try Trainer(model: initial, options: options)
         // The starting point competes too: if no epoch beats it on validation, it is kept.
-        let initialLoss = validation.map { trainer.evaluate($0) }
+        let initialLoss = validation.map { trainer.validationScore($0) }
         let report = try trainer.fit(train: train, validation: validation, progress: progress)
         if report.stopReason == .cancelled { throw CancellationError() }
         var model = trainer.model
@@ -110,7 +115,9 @@ struct TrainingPipeline {
             } ?? 1
         var scalers: [String: [Scaler]] = [:]
         for (index, series) in windows.series.enumerated() { scalers[series.key] = windows.scalers[index] }
-        let validationMSE = validation.map { pointMSE(model, on: $0) }
+        // The point forecast's validation MSE (scaled units): the yardstick the live error of
+        // issued forecasts is compared with to detect drift.
+        let validationMSE = keptStart ? initialLoss : report.bestValidationLoss
         return TrainedModel(
             model: model, scalers: scalers, trainedThrough: newest,
             window: settings.windowOptions, intervalScale: intervalScale, volatility: volatility,
@@ -200,20 +207,6 @@ struct TrainingPipeline {
         return FineTuneOutcome(
             candidate: candidate, activeHoldoutLoss: activeLoss, candidateHoldoutLoss: candidateLoss,
             accepted: accepted, reason: reason)
-    }
-
-    /// Mean squared error (scaled units) of the point forecast on `windows`: the yardstick
-    /// the live error of issued forecasts is compared with to detect drift.
-    func pointMSE(_ model: StackedLSTM, on windows: Forecast.WindowSet) -> Double {
-        let outputs = InferenceSession(model: model, threads: 1).predict(windows.inputs, count: windows.count)
-        let quantiles = model.configuration.quantileCount
-        let point = quantiles > 1 ? settings.pointQuantile : 0
-        var sum = 0.0
-        for index in 0..<(windows.count * settings.horizon) {
-            let error = Double(outputs[index * quantiles + point] - windows.targets[index])
-            sum += error * error
-        }
-        return sum / Double(max(1, windows.count * settings.horizon))
     }
 
     static func format(_ value: Double) -> String { String(format: "%.5g", value) }

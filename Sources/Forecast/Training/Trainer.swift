@@ -34,7 +34,7 @@ public final class Trainer {
 
     /// Trains for up to `options.epochs` epochs.
     ///
-    /// With `validation`, evaluates after every epoch, keeps the best weights, stops after
+    /// With `validation`, scores it after every epoch (`validationScore`), keeps the best weights, stops after
     /// `options.patience` epochs without improvement, and restores the best weights at the
     /// end (also when stopped by the callback or by task cancellation).
     /// - `progress`: called after every step and epoch; return `.stop` to end the run.
@@ -79,7 +79,7 @@ public final class Trainer {
             var validationLoss: Double? = nil
             var isBest = false
             if let validation, validation.count > 0 {
-                let value = evaluate(validation)
+                let value = validationScore(validation)
                 validationLoss = value
                 report.validationLosses.append(value)
                 if report.bestValidationLoss.map({ value < $0 - options.minimumImprovement }) ?? true {
@@ -148,6 +148,25 @@ public final class Trainer {
         }
         report.trainingLosses = report.steps > 0 ? [total / Double(report.steps)] : []
         return report
+    }
+
+    /// What `fit` selects weights by: the point forecast's mean squared error when
+    /// `options.validationPointWeights` is set, else `evaluate` (the mean loss).
+    public func validationScore(_ windows: WindowSet) -> Double {
+        guard let weights = options.validationPointWeights else { return evaluate(windows) }
+        let configuration = model.configuration
+        let quantiles = configuration.quantileCount
+        precondition(weights.count == quantiles, "one point weight per quantile output")
+        inference.update(parameters: model.parameters)
+        let predictions = inference.predict(windows.inputs, count: windows.count)
+        var sum = 0.0
+        for index in 0..<(windows.count * configuration.horizon) {
+            var point: Float = 0
+            for q in 0..<quantiles { point += weights[q] * predictions[index * quantiles + q] }
+            let error = Double(point - windows.targets[index])
+            sum += error * error
+        }
+        return sum / Double(max(1, windows.count * configuration.horizon))
     }
 
     /// Mean loss (`options.loss`) of the current model on `windows`, without dropout.

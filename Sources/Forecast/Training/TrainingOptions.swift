@@ -25,6 +25,11 @@ public struct TrainingOptions: Sendable, Hashable {
     /// Tensors kept as they are (e.g. a linear skip set by least squares while the LSTM learns
     /// the residual).
     public var frozen: Set<ParameterTensor> = []
+    /// When set (one weight per quantile output), validation in `fit` (early stopping, the
+    /// weights kept) scores the mean squared error of the point forecast
+    /// `Σ_q weights[q] · output[q]` instead of `loss`: the model is chosen by how well it
+    /// forecasts the value, while `loss` (e.g. pinball) still shapes the quantiles.
+    public var validationPointWeights: [Float]? = nil
 
     public init(
         epochs: Int = 50, batchSize: Int = 64, learningRate: Float = 1e-3,
@@ -52,6 +57,9 @@ public struct TrainingOptions: Sendable, Hashable {
         guard learningRate > 0, learningRate.isFinite else { throw .invalidOptions("learningRate must be positive") }
         if let clip = gradientClipNorm, !(clip > 0) { throw .invalidOptions("gradientClipNorm must be positive") }
         if let patience, patience < 1 { throw .invalidOptions("patience must be at least 1") }
+        if let weights = validationPointWeights, weights.isEmpty || !weights.allSatisfy(\.isFinite) {
+            throw .invalidOptions("validationPointWeights must be finite, one per quantile output")
+        }
     }
 }
 
