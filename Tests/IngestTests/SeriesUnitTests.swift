@@ -162,6 +162,32 @@ struct SeriesUnitTests {
         #expect(series.target[0].isNaN && Array(series.target[1...]) == [7, 8, 9])
     }
 
+    /// A re-read of the overlap that brings nothing new leaves the series (and its revision)
+    /// alone; a correction in the overlap is merged and the gap counts follow it.
+    @Test func unchangedRereadsKeepTheRevisionAndCorrectionsUpdateGapCounts() {
+        func chunk(_ values: [Float], coversFrom: Int64, start: Int64) -> SeriesChunk {
+            SeriesChunk(
+                key: "k", coversFrom: coversFrom, startBucket: start, target: values, covariates: [],
+                watermark: Frequency.hours(1).start(of: start + Int64(values.count) - 1), quality: QualityReport())
+        }
+        let first = chunk([1, 2, .nan, 4, 5], coversFrom: 0, start: 10)
+        var set = SeriesSet(frequency: .hours(1))
+        var reports = set.merge(SeriesRead(chunks: [first], rows: 4, seconds: 0), maxGap: 0)
+        #expect(reports["k"]?.bucketsMissing == 1)
+        let revision = set.series["k"]!.revision
+        // The poll re-reads the last three buckets: same values, nothing new.
+        reports = set.merge(
+            SeriesRead(chunks: [chunk([.nan, 4, 5], coversFrom: 12, start: 12)], rows: 2, seconds: 0), maxGap: 0)
+        #expect(set.series["k"]!.revision == revision)
+        #expect(reports["k"]?.bucketsMissing == 1 && reports["k"]?.segments == 2)
+        // A late reading fills the hole.
+        reports = set.merge(
+            SeriesRead(chunks: [chunk([3, 4, 5], coversFrom: 12, start: 12)], rows: 3, seconds: 0), maxGap: 0)
+        #expect(set.series["k"]!.revision != revision)
+        #expect(set.series["k"]!.target == [1, 2, 3, 4, 5])
+        #expect(reports["k"]?.bucketsMissing == 0 && reports["k"]?.segments == 1)
+    }
+
     @Test func windowRunsIndexAcrossRuns() {
         var runs = WindowRuns(stride: 3)
         runs.append(series: 0, firstStart: 5, count: 2)

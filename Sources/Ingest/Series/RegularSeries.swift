@@ -13,6 +13,9 @@ public struct RegularSeries: Sendable {
     public private(set) var covariates: [[Float]]
     /// Time (µs since the Unix epoch) of the newest valid reading.
     public private(set) var watermark: Int64
+    /// Bumped whenever a merge changes the grid (values, range or watermark); a re-read that
+    /// brings exactly what is already there leaves it alone, so derived data can be cached.
+    public private(set) var revision = 0
 
     public init(key: String, frequency: Frequency, chunk: SeriesChunk) {
         self.key = key
@@ -45,6 +48,7 @@ public struct RegularSeries: Sendable {
         // Buckets before the chunk's range survive; the chunk starts at or after its range.
         let keep = Int(max(0, min(Int64(target.count), chunk.coversFrom - startBucket)))
         guard keep > 0 else {
+            revision &+= 1
             startBucket = chunk.startBucket
             target = chunk.target
             covariates = chunk.covariates
@@ -52,8 +56,14 @@ public struct RegularSeries: Sendable {
             trim(maxHistory)
             return
         }
-        target.removeSubrange(keep...)
         let gap = Int(chunk.startBucket - (startBucket + Int64(keep)))
+        if gap == 0, chunk.watermark <= watermark, Self.sameBits(target[keep...], chunk.target),
+            covariates.indices.allSatisfy({ Self.sameBits(covariates[$0][keep...], chunk.covariates[$0]) })
+        {
+            return  // the overlap re-read brought nothing new (the usual poll without data)
+        }
+        revision &+= 1
+        target.removeSubrange(keep...)
         target.append(contentsOf: repeatElement(.nan, count: max(0, gap)))
         target.append(contentsOf: chunk.target)
         for index in covariates.indices {
@@ -63,6 +73,11 @@ public struct RegularSeries: Sendable {
         }
         watermark = max(watermark, chunk.watermark)
         trim(maxHistory)
+    }
+
+    /// Whether two runs of values are bit for bit the same (NaN equal to NaN).
+    private static func sameBits(_ old: ArraySlice<Float>, _ new: [Float]) -> Bool {
+        old.count == new.count && zip(old, new).allSatisfy { $0.bitPattern == $1.bitPattern }
     }
 
     private mutating func trim(_ maxHistory: Int) {

@@ -3,6 +3,10 @@ public struct SeriesSet: Sendable {
     public let frequency: Frequency
     public let maxHistory: Int
     public private(set) var series: [String: RegularSeries] = [:]
+    /// Gap counts per series key at a series revision and `maxGap`: recomputed (a gap-filled
+    /// copy of the whole history) only when a merge changed the series, not on every poll.
+    private var gapCounts: [String: (revision: Int, maxGap: Int, interpolated: Int, missing: Int, segments: Int)] =
+        [:]
 
     public init(frequency: Frequency, maxHistory: Int = 20_000) {
         self.frequency = frequency
@@ -31,10 +35,19 @@ public struct SeriesSet: Sendable {
                 }
             }
             if let merged = series[chunk.key] {
-                let filled = merged.filled(maxGap: maxGap)
-                report.bucketsInterpolated = filled.interpolated
-                report.bucketsMissing = filled.missing
-                report.segments = filled.segments.count
+                if let cached = gapCounts[chunk.key], cached.revision == merged.revision, cached.maxGap == maxGap {
+                    // Unchanged since the counts were taken.
+                } else {
+                    let filled = merged.filled(maxGap: maxGap)
+                    gapCounts[chunk.key] = (
+                        merged.revision, maxGap, filled.interpolated, filled.missing, filled.segments.count
+                    )
+                }
+                if let counts = gapCounts[chunk.key] {
+                    report.bucketsInterpolated = counts.interpolated
+                    report.bucketsMissing = counts.missing
+                    report.segments = counts.segments
+                }
             }
             reports[chunk.key] = report
         }
