@@ -110,11 +110,13 @@ struct SystemdTests {
 struct DaemonConfigurationTests {
     @Test func validFileAndPrecedence() throws {
         let path = try SystemdTests.writeConfig(
-            "database: \"host=/run/postgresql dbname=sensors\"\nlog_level: warning\nworkers: 3\npoll_interval: 2.5\n")
+            "database: \"host=/run/postgresql dbname=sensors\"\nlog_level: warning\nworkers: 3\npoll_interval: 2.5\n"
+                + "keep_forecasts_days: 7\n")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let fromFile = try DaemonConfiguration().applyingFile(path)
         #expect(fromFile.database == "host=/run/postgresql dbname=sensors")
         #expect(fromFile.logLevel == .warning && fromFile.workers == 3 && fromFile.pollInterval == 2.5)
+        #expect(fromFile.keepForecastsDays == 7 && DaemonConfiguration().keepForecastsDays == 90)
         let fromEnvironment = fromFile.applyingEnvironment([
             "FORECASTD_DATABASE_URL": "dbname=other", "FORECASTD_WORKERS": "1",
         ])
@@ -124,6 +126,7 @@ struct DaemonConfigurationTests {
     @Test(arguments: [
         ("workers: 0\n", "workers"), ("bogus: 1\n", "bogus"), ("log_level: loud\n", "log_level"),
         ("database: \"host=x password=secret\"\n", "database"), ("poll_interval: fast\n", "poll_interval"),
+        ("keep_forecasts_days: -1\n", "keep_forecasts_days"),
         ("- a list\n", nil),
     ])
     func invalidFilesNameTheKey(text: String, key: String?) throws {

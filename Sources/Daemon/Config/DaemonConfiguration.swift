@@ -14,6 +14,7 @@ import Yams
 ///     workers: 2              # models trained at once (default: number of cores)
 ///     poll_interval: 10       # seconds between polls of each model without notifications
 ///     lease_seconds: 30       # lease lifetime; renewed every third of it
+///     keep_forecasts_days: 90 # forecasts kept per series, counted back from its newest; 0 keeps all
 ///
 /// Passwords never go in the file, the unit or the environment: put them in a libpq
 /// password file. Under systemd the unit passes it with `LoadCredential=pgpass:...`, and
@@ -24,9 +25,12 @@ struct DaemonConfiguration: Sendable, Equatable {
     var workers = ProcessInfo.processInfo.activeProcessorCount
     var pollInterval = 10.0
     var leaseSeconds = 30
+    /// Days of issued forecasts kept per series, counted back from its newest forecast (data
+    /// time, so replayed history is not wiped); 0 keeps everything.
+    var keepForecastsDays = 90.0
 
     static let defaultPath = "/etc/forecastd/forecastd.conf"
-    static let keys = ["database", "log_level", "workers", "poll_interval", "lease_seconds"]
+    static let keys = ["database", "log_level", "workers", "poll_interval", "lease_seconds", "keep_forecasts_days"]
 
     /// A problem with one key (or the file as a whole when `key` is nil).
     struct Invalid: Error, CustomStringConvertible, Equatable {
@@ -86,6 +90,11 @@ struct DaemonConfiguration: Sendable, Equatable {
                     throw invalid("must be an integer from 3 to 3600")
                 }
                 result.leaseSeconds = number
+            case "keep_forecasts_days":
+                guard let number = (value as? Double) ?? (value as? Int).map(Double.init), number >= 0,
+                    number <= 36_500
+                else { throw invalid("must be a number of days from 0 (keep all) to 36500") }
+                result.keepForecastsDays = number
             default:
                 throw invalid("unknown key (known: \(Self.keys.joined(separator: ", ")))")
             }

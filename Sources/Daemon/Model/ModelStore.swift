@@ -297,6 +297,20 @@ enum ModelStore {
 
     /// Writes a forecast set and the series' watermarks and quality in one transaction
     /// (fenced): readers see all of it or none. Re-writing the same set is idempotent.
+    /// Deletes `model`'s forecasts issued more than `keepSeconds` before the newest forecast of
+    /// their series (data time, not the wall clock: a replayed history keeps its recent part).
+    /// Returns the number of rows deleted.
+    @discardableResult
+    static func pruneForecasts(_ model: String, keepSeconds: Double, in session: PostgresSession) throws -> Int {
+        try session.execute(
+            """
+            DELETE FROM forecast.predictions AS p
+            USING (SELECT series, max(issued_at) AS newest FROM forecast.predictions
+                   WHERE model = $1 GROUP BY series) AS n
+            WHERE p.model = $1 AND p.series = n.series AND p.issued_at < n.newest - make_interval(secs => $2)
+            """, [model, keepSeconds])
+    }
+
     static func writeForecasts(
         _ rows: [ForecastRow], version: Int, states: [(series: String, watermark: Int64, quality: String)],
         lease: Lease, owner: String, in session: PostgresSession

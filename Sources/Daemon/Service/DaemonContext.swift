@@ -35,6 +35,12 @@ struct DaemonContext: Sendable {
     var settings: ConnectionSettings { runtime.snapshot.connectionSettings() }
     /// Between polls of each model when no notification arrives.
     var pollInterval: Duration { .milliseconds(Int(runtime.snapshot.pollInterval * 1000)) }
+    /// How far back from each series' newest forecast issued forecasts are kept, in seconds;
+    /// nil keeps all.
+    var keepForecastsSeconds: Double? {
+        let days = runtime.snapshot.keepForecastsDays
+        return days > 0 ? days * 86_400 : nil
+    }
     /// Lease lifetime in seconds; renewed every third of it.
     var leaseSeconds: Int { runtime.snapshot.leaseSeconds }
 

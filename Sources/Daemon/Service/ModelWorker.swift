@@ -24,6 +24,8 @@ actor ModelWorker {
     private var pending: [ForecastRow] = []
     private var liveError = (sum: 0.0, count: 0)
     private var lastError: String?
+    /// When old forecasts were last pruned (`pruneOldForecasts`).
+    private var lastPruned: ContinuousClock.Instant?
     /// `pg_class.oid` of the source, to match new-data notifications.
     private(set) var relationOID: Int64?
 
@@ -88,6 +90,7 @@ actor ModelWorker {
             }
             request = nil
             try await publish(settings, set, lease)
+            try await pruneOldForecasts()
             if lastError != nil || state != "active" {
                 try await context.writer.write { [name] in try ModelStore.setState(name, "active", in: $0) }
                 lastError = nil
@@ -303,6 +306,19 @@ actor ModelWorker {
                     "series": "\(Set(rows.map(\.series)).count)", "rows": "\(rows.count)", "version": "\(version)",
                 ])
         }
+    }
+
+    /// At most hourly: deletes forecasts older than the configured retention (`keep_forecasts_days`).
+    private func pruneOldForecasts() async throws {
+        guard let keep = context.keepForecastsSeconds else { return }
+        let now = ContinuousClock.now
+        if let last = lastPruned, now - last < .seconds(3600) { return }
+        let name = self.name
+        let deleted = try await context.writer.write { session in
+            try ModelStore.pruneForecasts(name, keepSeconds: keep, in: session)
+        }
+        lastPruned = now
+        if deleted > 0 { logger.info("old forecasts deleted", metadata: ["rows": "\(deleted)"]) }
     }
 
     /// Fills `actual` and `seasonal_naive` of forecast steps whose target time has arrived, so
