@@ -104,6 +104,19 @@ struct LinearStartTests {
         }
     }
 
+    /// A model without quantiles (one output per step, `quantiles: []`) gets the map alone.
+    @Test func startWithoutQuantiles() throws {
+        let windows = try Self.linearWindows()
+        let map = try #require(LinearStart.solve(windows))
+        let offsets = LinearStart.residualOffsets(map, on: windows, quantiles: [], pointWeights: [1])
+        #expect(offsets == [0, 0])
+        var model = try StackedLSTM(
+            configuration: ModelConfiguration(hidden: 4, layers: 1, lookback: 8, horizon: 2, linearSkip: true), seed: 1)
+        LinearStart.apply(map, offsets: offsets, to: &model)
+        let predictions = model.predict(windows.inputs, count: windows.count)
+        #expect(zip(predictions, windows.targets).allSatisfy { abs($0 - $1) < 0.02 })
+    }
+
     @Test func volatilityFactorFollowsRecentChanges() throws {
         let calm = [Float](repeating: 0, count: 6) + [0.1, 0, 0.1, 0, 0.1, 0]
         let wild = [Float](repeating: 0, count: 6) + [1, 0, 1, 0, 1, 0]

@@ -134,6 +134,8 @@ func sinTable(_ x: Double) -> Double {
 
         options.validationPointWeights = []
         #expect(throws: TrainingError.self) { try Trainer(model: trainer.model, options: options) }
+        options.validationPointWeights = [0.5, 0.5]  // two weights for three outputs
+        #expect(throws: TrainingError.self) { try Trainer(model: trainer.model, options: options) }
     }
 
     @Test func callbackStopsTraining() throws {

@@ -295,22 +295,30 @@ enum ModelStore {
         return result
     }
 
-    /// Writes a forecast set and the series' watermarks and quality in one transaction
-    /// (fenced): readers see all of it or none. Re-writing the same set is idempotent.
-    /// Deletes `model`'s forecasts issued more than `keepSeconds` before the newest forecast of
-    /// their series (data time, not the wall clock: a replayed history keeps its recent part).
-    /// Returns the number of rows deleted.
+    /// Deletes up to `limit` of `model`'s forecasts issued more than `keepSeconds` before the
+    /// newest forecast of their series (data time, not the wall clock: a replayed history keeps
+    /// its recent part; a series' newest set is never deleted). Returns the number deleted:
+    /// call again while it equals `limit`, so no single statement holds the writer for long.
+    /// Not fenced by the lease: removing expired rows is the same whoever does it.
     @discardableResult
-    static func pruneForecasts(_ model: String, keepSeconds: Double, in session: PostgresSession) throws -> Int {
+    static func pruneForecasts(
+        _ model: String, keepSeconds: Double, limit: Int = 50_000, in session: PostgresSession
+    ) throws -> Int {
         try session.execute(
             """
-            DELETE FROM forecast.predictions AS p
-            USING (SELECT series, max(issued_at) AS newest FROM forecast.predictions
-                   WHERE model = $1 GROUP BY series) AS n
-            WHERE p.model = $1 AND p.series = n.series AND p.issued_at < n.newest - make_interval(secs => $2)
-            """, [model, keepSeconds])
+            DELETE FROM forecast.predictions
+            WHERE ctid IN (
+                SELECT p.ctid
+                FROM forecast.predictions AS p
+                JOIN (SELECT series, max(issued_at) AS newest FROM forecast.predictions
+                      WHERE model = $1 GROUP BY series) AS n ON p.series = n.series
+                WHERE p.model = $1 AND p.issued_at < n.newest - make_interval(secs => $2)
+                LIMIT $3)
+            """, [model, keepSeconds, Int64(limit)])
     }
 
+    /// Writes a forecast set and the series' watermarks and quality in one transaction
+    /// (fenced): readers see all of it or none. Re-writing the same set is idempotent.
     static func writeForecasts(
         _ rows: [ForecastRow], version: Int, states: [(series: String, watermark: Int64, quality: String)],
         lease: Lease, owner: String, in session: PostgresSession

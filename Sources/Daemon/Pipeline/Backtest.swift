@@ -197,7 +197,8 @@ struct Backtest {
                 let raw = Array(output[offset..<(offset + quantiles)])
                 let values = trained.quantileValues(
                     raw, anchor: anchor, scaler: scaler, point: point, factor: factors[reference] ?? 1)
-                let value = trained.pointValue(raw, anchor: anchor, scaler: scaler, weights: settings.pointWeights)
+                let value = trained.pointValue(
+                    raw, anchor: anchor, scaler: scaler, weights: settings.pointWeights, within: values)
                 let lag = season * ((step + season - 1) / season)
                 let seasonalValue = origin + step - lag >= 0 ? Double(series.target[origin + step - lag]) : last
                 forecast.add(error: value - actual, sigma: sigma)

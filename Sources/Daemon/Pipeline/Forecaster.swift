@@ -53,7 +53,8 @@ struct Forecaster {
                     ForecastRow(
                         series: key, issuedAt: issuedAt, targetTime: issuedAt + Int64(step + 1) * frequency,
                         step: step + 1,
-                        value: trained.pointValue(raw, anchor: anchor, scaler: scaler, weights: settings.pointWeights),
+                        value: trained.pointValue(
+                            raw, anchor: anchor, scaler: scaler, weights: settings.pointWeights, within: values),
                         lower: quantileCount > 1 ? values.first : nil,
                         upper: quantileCount > 1 ? values.last : nil, quantiles: quantileCount > 1 ? values : []))
             }

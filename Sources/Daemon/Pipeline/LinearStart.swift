@@ -20,6 +20,7 @@ enum LinearStart {
             guard var map = normal.solve(ridge: max(1e-9, factor * normal.meanDiagonal)) else { continue }
             map.ridge = factor
             let error = validation.map { map.meanSquaredError(on: $0) } ?? 0
+            guard error.isFinite else { continue }
             if best.map({ error < $0.error }) ?? true { best = (error, map) }
         }
         return best?.map
@@ -49,7 +50,8 @@ enum LinearStart {
                         Float(map.weights[lag * configuration.horizon + step])
                 }
                 if let bias {
-                    model.parameters[bias.lowerBound + output] = Float(map.intercept[step] + (offsets?[output] ?? 0))
+                    let offset = offsets.flatMap { $0.count == configuration.outputSize ? $0[output] : nil } ?? 0
+                    model.parameters[bias.lowerBound + output] = Float(map.intercept[step] + offset)
                 }
             }
         }
@@ -64,7 +66,7 @@ enum LinearStart {
     ) -> [Double] {
         let horizon = windows.horizon
         let count = quantiles.count
-        guard count > 1, windows.count > 0 else { return [Double](repeating: 0, count: horizon * count) }
+        guard count > 1, windows.count > 0 else { return [Double](repeating: 0, count: horizon * max(1, count)) }
         var residuals = [[Double]](repeating: [], count: horizon)
         var forecast = [Double](repeating: 0, count: horizon)
         for window in 0..<windows.count {

@@ -42,11 +42,17 @@ struct TrainedModel: Sendable {
 
     /// The point forecast of one step in original units: `weights` (`ModelSettings.pointWeights`)
     /// applied to the model's own quantile outputs, before interval scaling (widening or
-    /// narrowing intervals must not move it; it is what validation chose the model by).
-    func pointValue(_ scaled: [Float], anchor: Float, scaler: Scaler, weights: [Float]) -> Double {
+    /// narrowing intervals must not move it; it is what validation chose the model by), kept
+    /// inside the step's interval `values` (from `quantileValues`) when that was narrowed
+    /// around the median so far that it would fall outside.
+    func pointValue(_ scaled: [Float], anchor: Float, scaler: Scaler, weights: [Float], within values: [Double])
+        -> Double
+    {
         var value: Float = 0
         for (q, weight) in weights.enumerated() { value += weight * scaled[q] }
-        return Double(scaler.invert(value + anchor))
+        let point = Double(scaler.invert(value + anchor))
+        guard values.count > 1, let lower = values.first, let upper = values.last, lower <= upper else { return point }
+        return min(max(point, lower), upper)
     }
 
     /// The volatility factor of window `window` in `inputs` ([count, lookback, features]).

@@ -90,7 +90,7 @@ actor ModelWorker {
             }
             request = nil
             try await publish(settings, set, lease)
-            try await pruneOldForecasts()
+            await pruneOldForecasts()
             if lastError != nil || state != "active" {
                 try await context.writer.write { [name] in try ModelStore.setState(name, "active", in: $0) }
                 lastError = nil
@@ -308,17 +308,31 @@ actor ModelWorker {
         }
     }
 
-    /// At most hourly: deletes forecasts older than the configured retention (`keep_forecasts_days`).
-    private func pruneOldForecasts() async throws {
+    /// At most hourly, after a successful cycle: deletes forecasts older than the configured
+    /// retention (`keep_forecasts_days`), in batches so other models' writes interleave. A
+    /// failure is logged and retried an hour later; it never puts the model in error.
+    private func pruneOldForecasts() async {
         guard let keep = context.keepForecastsSeconds else { return }
         let now = ContinuousClock.now
         if let last = lastPruned, now - last < .seconds(3600) { return }
-        let name = self.name
-        let deleted = try await context.writer.write { session in
-            try ModelStore.pruneForecasts(name, keepSeconds: keep, in: session)
-        }
         lastPruned = now
-        if deleted > 0 { logger.info("old forecasts deleted", metadata: ["rows": "\(deleted)"]) }
+        let name = self.name
+        let batch = 50_000
+        var total = 0
+        do {
+            while true {
+                let deleted = try await context.writer.write { session in
+                    try ModelStore.pruneForecasts(name, keepSeconds: keep, limit: batch, in: session)
+                }
+                total += deleted
+                if deleted < batch { break }
+            }
+        } catch is CancellationError {
+            return
+        } catch {
+            logger.warning("could not delete old forecasts: \(Self.describe(error))")
+        }
+        if total > 0 { logger.info("old forecasts deleted", metadata: ["rows": "\(total)"]) }
     }
 
     /// Fills `actual` and `seasonal_naive` of forecast steps whose target time has arrived, so

@@ -24,6 +24,10 @@ public final class Trainer {
     /// A trainer for `model`.
     public init(model: StackedLSTM, options: TrainingOptions) throws(TrainingError) {
         try options.validate()
+        if let weights = options.validationPointWeights, weights.count != model.configuration.quantileCount {
+            throw .invalidOptions(
+                "validationPointWeights has \(weights.count) weights for \(model.configuration.quantileCount) outputs")
+        }
         self.model = model
         self.options = options
         optimizer = AdamOptimizer(parameterCount: model.parameters.count, options: options.optimizer)
