@@ -61,6 +61,14 @@ struct DaemonConfiguration: Sendable, Equatable {
         var result = self
         for (key, value) in mapping.sorted(by: { $0.key < $1.key }) {
             func invalid(_ message: String) -> Invalid { Invalid(path: path, key: key, message: message) }
+            /// The value as an integer in `range`, else nil.
+            func integer(in range: ClosedRange<Int>) -> Int? {
+                (value as? Int).flatMap { range.contains($0) ? $0 : nil }
+            }
+            /// The value as a number (integer or decimal) in `range`, else nil.
+            func number(in range: ClosedRange<Double>) -> Double? {
+                ((value as? Double) ?? (value as? Int).map(Double.init)).flatMap { range.contains($0) ? $0 : nil }
+            }
             switch key {
             case "database":
                 guard let text = value as? String else { throw invalid("must be a conninfo string or URI") }
@@ -76,25 +84,21 @@ struct DaemonConfiguration: Sendable, Equatable {
                 }
                 result.logLevel = level
             case "workers":
-                guard let number = value as? Int, (1...256).contains(number) else {
-                    throw invalid("must be an integer from 1 to 256")
-                }
-                result.workers = number
+                guard let count = integer(in: 1...256) else { throw invalid("must be an integer from 1 to 256") }
+                result.workers = count
             case "poll_interval":
-                guard let number = (value as? Double) ?? (value as? Int).map(Double.init), number >= 0.1,
-                    number <= 3600
-                else { throw invalid("must be a number of seconds from 0.1 to 3600") }
-                result.pollInterval = number
-            case "lease_seconds":
-                guard let number = value as? Int, (3...3600).contains(number) else {
-                    throw invalid("must be an integer from 3 to 3600")
+                guard let seconds = number(in: 0.1...3600) else {
+                    throw invalid("must be a number of seconds from 0.1 to 3600")
                 }
-                result.leaseSeconds = number
+                result.pollInterval = seconds
+            case "lease_seconds":
+                guard let seconds = integer(in: 3...3600) else { throw invalid("must be an integer from 3 to 3600") }
+                result.leaseSeconds = seconds
             case "keep_forecasts_days":
-                guard let number = (value as? Double) ?? (value as? Int).map(Double.init), number >= 0,
-                    number <= 36_500
-                else { throw invalid("must be a number of days from 0 (keep all) to 36500") }
-                result.keepForecastsDays = number
+                guard let days = number(in: 0...36_500) else {
+                    throw invalid("must be a number of days from 0 (keep all) to 36500")
+                }
+                result.keepForecastsDays = days
             default:
                 throw invalid("unknown key (known: \(Self.keys.joined(separator: ", ")))")
             }

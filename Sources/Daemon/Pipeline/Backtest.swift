@@ -167,7 +167,6 @@ struct Backtest {
         let horizon = settings.horizon
         let lookback = settings.lookback
         let quantiles = trained.model.configuration.quantileCount
-        let point = quantiles > 1 ? settings.pointQuantile : 0
         let season = settings.source.frequency.seasonalPeriod
         // Population standard deviation of each series' training portion (before validFrom).
         var sigmas: [Int: Double] = [:]
@@ -194,11 +193,9 @@ struct Backtest {
             for step in 1...horizon {
                 let actual = Double(series.target[origin + step])
                 let offset = (step - 1) * quantiles
-                let raw = Array(output[offset..<(offset + quantiles)])
-                let values = trained.quantileValues(
-                    raw, anchor: anchor, scaler: scaler, point: point, factor: factors[reference] ?? 1)
-                let value = trained.pointValue(
-                    raw, anchor: anchor, scaler: scaler, weights: settings.pointWeights, within: values)
+                let (value, values) = trained.step(
+                    Array(output[offset..<(offset + quantiles)]), anchor: anchor, scaler: scaler, settings: settings,
+                    factor: factors[reference] ?? 1)
                 let lag = season * ((step + season - 1) / season)
                 let seasonalValue = origin + step - lag >= 0 ? Double(series.target[origin + step - lag]) : last
                 forecast.add(error: value - actual, sigma: sigma)

@@ -34,7 +34,6 @@ struct Forecaster {
         let outputs = session.predict(batch.inputs, count: references.count)
         let horizon = trained.window.horizon
         let quantileCount = trained.model.configuration.quantileCount
-        let point = quantileCount > 1 ? settings.pointQuantile : 0
         let frequency = settings.source.frequency.microseconds
         var rows: [ForecastRow] = []
         rows.reserveCapacity(references.count * horizon)
@@ -45,16 +44,13 @@ struct Forecaster {
             let issuedAt = windows.issuedAt(reference)
             for step in 0..<horizon {
                 let offset = (index * horizon + step) * quantileCount
-                let raw = Array(outputs[offset..<(offset + quantileCount)])
-                let values = trained.quantileValues(
-                    raw, anchor: anchor, scaler: scaler, point: point,
-                    factor: trained.volatilityFactor(batch.inputs, window: index))
+                let (value, values) = trained.step(
+                    Array(outputs[offset..<(offset + quantileCount)]), anchor: anchor, scaler: scaler,
+                    settings: settings, factor: trained.volatilityFactor(batch.inputs, window: index))
                 rows.append(
                     ForecastRow(
                         series: key, issuedAt: issuedAt, targetTime: issuedAt + Int64(step + 1) * frequency,
-                        step: step + 1,
-                        value: trained.pointValue(
-                            raw, anchor: anchor, scaler: scaler, weights: settings.pointWeights, within: values),
+                        step: step + 1, value: value,
                         lower: quantileCount > 1 ? values.first : nil,
                         upper: quantileCount > 1 ? values.last : nil, quantiles: quantileCount > 1 ? values : []))
             }

@@ -1,4 +1,5 @@
 import Forecast
+import Ingest
 
 /// Starting points that make training converge fast and intervals honest.
 enum LinearStart {
@@ -76,13 +77,8 @@ enum LinearStart {
         var offsets = [Double](repeating: 0, count: horizon * count)
         for h in 0..<horizon {
             residuals[h].sort()
-            let values = residuals[h]
             for (q, level) in quantiles.enumerated() {
-                let position = Double(level) * Double(values.count - 1)
-                let below = Int(position.rounded(.down))
-                let above = min(values.count - 1, below + 1)
-                let fraction = position - Double(below)
-                offsets[h * count + q] = values[below] + fraction * (values[above] - values[below])
+                offsets[h * count + q] = Scaler.quantile(residuals[h], Double(level))
             }
             let centre = (0..<count).reduce(0.0) { $0 + Double(pointWeights[$1]) * offsets[h * count + $1] }
             for q in 0..<count { offsets[h * count + q] -= centre }

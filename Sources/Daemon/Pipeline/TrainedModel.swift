@@ -32,27 +32,27 @@ struct TrainedModel: Sendable {
         var volatility: Volatility?
     }
 
-    /// Quantile values of one step in original units, the interval scale applied around `point`.
-    /// `factor` is the window's volatility factor (1 without volatility scaling).
-    func quantileValues(_ scaled: [Float], anchor: Float, scaler: Scaler, point: Int, factor: Double = 1) -> [Double] {
-        let median = scaled[point]
+    /// One forecast step in original units from the model's outputs `scaled` [quantiles]
+    /// (relative to `anchor`, in `scaler`'s units):
+    /// - `quantiles`: every quantile, the interval scale (times `factor`, the window's
+    ///   volatility factor, 1 without volatility scaling) applied around the median;
+    /// - `value`: the point forecast, `settings.pointWeights` applied to the unscaled outputs
+    ///   (widening or narrowing intervals must not move it; it is what validation chose the
+    ///   model by), kept inside `[first, last]` of `quantiles` when those were narrowed around
+    ///   the median so far that it would fall outside.
+    func step(
+        _ scaled: [Float], anchor: Float, scaler: Scaler, settings: ModelSettings, factor: Double = 1
+    ) -> (value: Double, quantiles: [Double]) {
+        let median = scaled[scaled.count > 1 ? settings.pointQuantile : 0]
         let scale = Float(intervalScale * factor)
-        return scaled.map { value in Double(scaler.invert(median + scale * (value - median) + anchor)) }
-    }
-
-    /// The point forecast of one step in original units: `weights` (`ModelSettings.pointWeights`)
-    /// applied to the model's own quantile outputs, before interval scaling (widening or
-    /// narrowing intervals must not move it; it is what validation chose the model by), kept
-    /// inside the step's interval `values` (from `quantileValues`) when that was narrowed
-    /// around the median so far that it would fall outside.
-    func pointValue(_ scaled: [Float], anchor: Float, scaler: Scaler, weights: [Float], within values: [Double])
-        -> Double
-    {
-        var value: Float = 0
-        for (q, weight) in weights.enumerated() { value += weight * scaled[q] }
-        let point = Double(scaler.invert(value + anchor))
-        guard values.count > 1, let lower = values.first, let upper = values.last, lower <= upper else { return point }
-        return min(max(point, lower), upper)
+        let quantiles = scaled.map { value in Double(scaler.invert(median + scale * (value - median) + anchor)) }
+        var weighted: Float = 0
+        for (q, weight) in settings.pointWeights.enumerated() { weighted += weight * scaled[q] }
+        let value = Double(scaler.invert(weighted + anchor))
+        guard quantiles.count > 1, let lower = quantiles.first, let upper = quantiles.last, lower <= upper else {
+            return (value, quantiles)
+        }
+        return (min(max(value, lower), upper), quantiles)
     }
 
     /// The volatility factor of window `window` in `inputs` ([count, lookback, features]).

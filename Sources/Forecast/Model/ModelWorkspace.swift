@@ -111,10 +111,8 @@ final class ModelWorkspace: @unchecked Sendable {
         let pipelined =
             singleWindowPath && Self.isPipelined(configuration: configuration, batch: batch, training: training)
         self.pipelined = pipelined
-        let gateSteps =
-            pipelined
-            ? 0
-            : Self.gateSteps(configuration: configuration, batch: batch, training: training, singleWindowPath: false)
+        let gateSteps = Self.gateSteps(
+            configuration: configuration, batch: batch, training: training, pipelined: pipelined)
         layers = (0..<configuration.layers).map { l in
             LayerState(
                 batch: batch, steps: t, hidden: h, gateSteps: gateSteps, training: training,
@@ -161,8 +159,11 @@ final class ModelWorkspace: @unchecked Sendable {
         let f = c.featureCount
         let o = c.outputSize
         let dropoutLayers = training && c.dropout > 0 ? c.layers - 1 : 0
-        var total = gateSteps(configuration: c, batch: batch, training: training) * batch * 4 * h * c.layers  // gates
-        if isPipelined(configuration: c, batch: batch, training: training) {
+        let pipelined = isPipelined(configuration: c, batch: batch, training: training)
+        var total =
+            gateSteps(configuration: c, batch: batch, training: training, pipelined: pipelined) * batch * 4 * h
+            * c.layers  // gates
+        if pipelined {
             total += (c.layers - 1) * 4 * h * h + 2 * t * 4 * h  // packed W_ih, sequence gates
         }
         total += 2 * (t + 1) * batch * h * c.layers  // c, h
@@ -183,12 +184,11 @@ final class ModelWorkspace: @unchecked Sendable {
         !training && batch == 1 && c.hidden % 16 == 0
     }
 
-    /// Time steps of gates each layer state holds (see `LayerState.init`).
-    static func gateSteps(
-        configuration c: ModelConfiguration, batch: Int, training: Bool, singleWindowPath: Bool = true
-    ) -> Int {
+    /// Time steps of gates each layer state holds (see `LayerState.init`): all of them for
+    /// training, none on the single-window path (`pipelined`), one projection block otherwise.
+    static func gateSteps(configuration c: ModelConfiguration, batch: Int, training: Bool, pipelined: Bool) -> Int {
         if training { return c.lookback }
-        if singleWindowPath && isPipelined(configuration: c, batch: batch, training: training) { return 0 }
+        if pipelined { return 0 }
         return LSTMLayer.projectionBlock(steps: c.lookback, batch: batch, hidden: c.hidden)
     }
 

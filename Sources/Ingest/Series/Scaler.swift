@@ -44,8 +44,8 @@ public struct Scaler: Sendable, Hashable, Codable {
         return Scaler(method: method, center: Float(center), scale: Float(safe))
     }
 
-    /// Linear-interpolated quantile of sorted values.
-    static func quantile(_ sorted: [Float], _ q: Double) -> Double {
+    /// Linear-interpolated quantile `q` (0...1) of `sorted` (ascending, not empty).
+    public static func quantile<Value: BinaryFloatingPoint>(_ sorted: [Value], _ q: Double) -> Double {
         let position = q * Double(sorted.count - 1)
         let lower = Int(position.rounded(.down))
         let upper = min(lower + 1, sorted.count - 1)
