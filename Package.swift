@@ -12,9 +12,11 @@ let package = Package(
     name: "forecastd",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "forecastd", targets: ["Daemon"]),
+        .executable(name: "forecastd", targets: ["forecastd"]),
         .library(name: "Forecast", targets: ["Forecast"]),
+        .library(name: "PostgresClient", targets: ["PostgresClient"]),
         .library(name: "Ingest", targets: ["Ingest"]),
+        .library(name: "DaemonCore", targets: ["DaemonCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,34 +46,60 @@ let package = Package(
             exclude: ["CBLAS", "CKernels"],
             swiftSettings: strict
         ),
-        // libpq, nested inside the target that uses it.
+        // libpq, nested inside the client that wraps it.
         .systemLibrary(
             name: "CLibPQ",
-            path: "Sources/Ingest/CLibPQ",
+            path: "Sources/Ingest/PostgresClient/CLibPQ",
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
-        // PostgreSQL access over libpq and series preparation. Knows nothing of models.
+        // A PostgreSQL client over libpq: connections on their own serial queues, binary
+        // parameters and results, COPY both ways, LISTEN/NOTIFY, typed errors. Knows nothing
+        // of series or models; nested under Ingest, its first user.
         .target(
-            name: "Ingest",
+            name: "PostgresClient",
             dependencies: ["CLibPQ"],
+            path: "Sources/Ingest/PostgresClient",
             exclude: ["CLibPQ"],
             swiftSettings: strict
         ),
-        // The one executable, `forecastd`: service, scheduling, write-back, CLI.
-        .executableTarget(
-            name: "Daemon",
+        // Series from PostgreSQL onto a regular grid, windows for the engine. Knows nothing of models.
+        .target(
+            name: "Ingest",
+            dependencies: ["PostgresClient"],
+            exclude: ["PostgresClient"],
+            swiftSettings: strict
+        ),
+        // The daemon's core: service group, scheduler, model store, training and forecasting
+        // pipeline, systemd, configuration, migrations. Everything `forecastd` does, as a library.
+        .target(
+            name: "DaemonCore",
             dependencies: [
                 "Forecast",
                 "Ingest",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "PostgresClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
+            path: "Sources/Daemon/Core",
             swiftSettings: strict,
             plugins: ["EmbedSchemas"]
+        ),
+        // The `forecastd` program: argument parsing and printing over DaemonCore.
+        .executableTarget(
+            name: "forecastd",
+            dependencies: [
+                "DaemonCore",
+                "Forecast",
+                "Ingest",
+                "PostgresClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Daemon/CLI",
+            swiftSettings: strict
         ),
         // Build-time only: turns schemas/*.sql into Swift so the binary carries its migrations.
         .executableTarget(
@@ -85,7 +113,9 @@ let package = Package(
             path: "Plugins/EmbedSchemas"
         ),
         .testTarget(name: "ForecastTests", dependencies: ["Forecast"], swiftSettings: strict),
-        .testTarget(name: "IngestTests", dependencies: ["Ingest"], swiftSettings: strict),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Ingest"], swiftSettings: strict),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest", "PostgresClient"], swiftSettings: strict),
+        .testTarget(
+            name: "DaemonTests", dependencies: ["DaemonCore", "Forecast", "Ingest", "PostgresClient"],
+            swiftSettings: strict),
     ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import PostgresClient
 import Testing
 
 /// `forecastd backtest` on series with a known answer.

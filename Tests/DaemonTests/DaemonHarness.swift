@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import PostgresClient
 import Testing
 
 /// A database with the forecast schema, ETTh1 readings in chunks, and `forecastd run`

@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import PostgresClient
 import Testing
 
 /// `forecastd run` end to end against a real PostgreSQL.

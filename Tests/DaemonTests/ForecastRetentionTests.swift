@@ -1,8 +1,9 @@
 import Foundation
 import Ingest
+import PostgresClient
 import Testing
 
-@testable import Daemon
+@testable import DaemonCore
 
 /// `keep_forecasts_days`: old forecasts go, counted back from each series' newest forecast.
 @Suite(.database) struct ForecastRetentionTests {

@@ -1,8 +1,9 @@
 import Foundation
 import Ingest
+import PostgresClient
 import Testing
 
-@testable import Daemon
+@testable import DaemonCore
 
 struct MigrationCatalogTests {
     @Test func binaryCarriesOrderedMigrations() {

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Daemon
+@testable import DaemonCore
 
 /// The daemon's policy, decided without a database.
 struct ModelPlannerTests {
@@ -12,15 +12,15 @@ struct ModelPlannerTests {
     @Test func firstVersionIsAFullTraining() {
         var facts = Self.base
         facts.hasActiveVersion = false
-        facts.requestedMode = "finetune"
+        facts.requestedMode = .finetune
         #expect(ModelPlanner.next(facts) == .fullTrain(reason: "no trained version yet"))
     }
 
     @Test func requestsWinOverEverythingElse() {
         var facts = Self.base
-        facts.requestedMode = "full"
+        facts.requestedMode = .full
         #expect(ModelPlanner.next(facts) == .fullTrain(reason: "retrain requested"))
-        facts.requestedMode = "finetune"
+        facts.requestedMode = .finetune
         #expect(ModelPlanner.next(facts) == .fineTune(reason: "fine-tune requested"))
     }
 

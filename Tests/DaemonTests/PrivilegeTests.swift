@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import PostgresClient
 import Testing
 
 /// The daemon's login role from deploy/roles.sql can do its work and nothing else.

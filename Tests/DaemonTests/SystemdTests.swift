@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Daemon
+@testable import DaemonCore
 
 /// The notify protocol, watchdog, reload and stop, with this test playing systemd.
 @Suite(.database, .serialized)

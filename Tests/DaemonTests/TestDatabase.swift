@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import PostgresClient
 import Testing
 
 /// The real server `scripts/test` starts, and throwaway databases on it.

@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import PostgresClient
 
 /// The ETTh1 data set (ETDataset, Zhou et al., AAAI 2021; CC BY-ND 4.0), read from the
 /// shared folder beside the repository (`../shared/data/ETTh1.csv`), never modified.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Ingest
+@testable import PostgresClient
 
 /// Round trips of every supported type through a real server.
 @Suite(.database)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Ingest
+@testable import PostgresClient
 
 @Suite(.database)
 struct PostgresErrorTests {

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresClient
 import Testing
 
 @testable import Ingest

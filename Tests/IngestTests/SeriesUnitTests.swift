@@ -1,4 +1,5 @@
 import Foundation
+import PostgresClient
 import Testing
 
 @testable import Ingest
@@ -27,21 +28,18 @@ struct SeriesUnitTests {
     }
 
     @Test func scalerIsSafeForConstantSeriesAndIgnoresNaN() {
-        let constant = Scaler.fit([5, 5, 5, .nan], method: .standard)
+        let constant = Scaler.fit([5, 5, 5, .nan])
         #expect(constant.center == 5 && constant.scale == 1)
-        let standard = Scaler.fit([1, 2, 3, 4], method: .standard)
+        let standard = Scaler.fit([1, 2, 3, 4])
         #expect(standard.center == 2.5)
         #expect(abs(standard.scale - 1.118034) < 1e-5)
         #expect(abs(standard.invert(standard.apply(3.25)) - 3.25) < 1e-6)
-        let robust = Scaler.fit([1, 2, 3, 4, 100], method: .robust)
-        #expect(robust.center == 3)
-        #expect(robust.scale == 2)
-        let empty = Scaler.fit([Float](), method: .robust)
+        let empty = Scaler.fit([Float]())
         #expect(empty.scale == 1)
     }
 
     @Test func scalerRoundTripsThroughJSON() throws {
-        let scaler = Scaler(method: .robust, center: 1.25, scale: 0.5)
+        let scaler = Scaler(center: 1.25, scale: 0.5)
         let data = try JSONEncoder().encode(scaler)
         #expect(try JSONDecoder().decode(Scaler.self, from: data) == scaler)
     }
@@ -132,15 +130,12 @@ struct SeriesUnitTests {
         #expect(windows.insufficient.first?.reason.contains("needs 15") == true)
     }
 
-    @Test func staleInferenceWindowIsFlagged() throws {
+    @Test func latestInferenceWindowEndsAtTheNewestStep() throws {
         let filled = Self.series((0..<30).map { Float($0) }, start: 0)
         let windows = try SeriesWindows(
-            forecasting: [filled], scalers: [:], options: WindowOptions(lookback: 8, horizon: 4, staleAfter: 3))
+            forecasting: [filled], scalers: [:], options: WindowOptions(lookback: 8, horizon: 4))
         let latest = try #require(windows.latest[0])
-        let issued = windows.issuedAt(latest)
-        #expect(issued == Frequency.hours(1).start(of: 29))
-        #expect(!windows.isStale(latest, now: issued + 3 * 3_600_000_000))
-        #expect(windows.isStale(latest, now: issued + 4 * 3_600_000_000))
+        #expect(windows.issuedAt(latest) == Frequency.hours(1).start(of: 29))
     }
 
     @Test func mergeReplacesTheOverlapAndTrimsHistory() {

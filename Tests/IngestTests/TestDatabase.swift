@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import PostgresClient
 import Testing
 
 /// The real PostgreSQL server the test script starts (`scripts/test` always sets

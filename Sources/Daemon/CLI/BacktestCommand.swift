@@ -1,7 +1,7 @@
 import ArgumentParser
+import DaemonCore
 import Forecast
 import Foundation
-import Ingest
 
 /// `forecastd backtest MODEL`: how a model's configuration would have done on its history.
 struct BacktestCommand: AsyncParsableCommand {
@@ -40,100 +40,30 @@ struct BacktestCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let connection = try await global.connect()
-            let (model, bounds) = (self.model, [validFrom, testFrom, testUntil])
-            let (settings, times, series) = try await connection.withSession { session in
-                guard let (settings, _) = try ModelStore.model(model, in: session) else {
-                    throw CommandError("no model named '\(model)'")
-                }
-                let times = try bounds.map { text in
-                    try session.query("SELECT $1::text::timestamptz", [text])[0]
-                        .decode(PostgresTimestamp.self, at: 0).microsecondsSince1970
-                }
-                let source = try SourceCatalog.resolve(settings.source, in: session)
-                var options = settings.readOptions
-                options.maxHistory = 1_000_000
-                var set = SeriesSet(frequency: settings.source.frequency, maxHistory: options.maxHistory)
-                set.merge(try SeriesReader(source: source, options: options).read(in: session))
-                return (settings, times, set)
-            }
-            guard times[0] < times[1], times[1] < times[2] else {
-                throw CommandError("expected --valid-from < --test-from < --test-until")
-            }
-            let backtest = Backtest(
-                settings: settings, validFrom: times[0], testFrom: times[1], testUntil: times[2], stride: stride,
+            let spec = BacktestSpec(
+                model: model, validFrom: validFrom, testFrom: testFrom, testUntil: testUntil, stride: stride,
                 finetuneEvery: finetuneEvery,
                 threads: threads ?? min(8, max(1, ProcessInfo.processInfo.activeProcessorCount)))
             let verbose = !json || isatty(STDERR_FILENO) == 1
-            let result = try await TrainingPool(size: 1).run { _ in
-                try backtest.run(series) { event in
-                    if verbose, case .epoch(let epoch, let loss, let validation, _) = event {
-                        let text = String(
-                            format: "epoch %d: loss %.5f, val %.5f\n", epoch + 1, loss, validation ?? .nan)
-                        FileHandle.standardError.write(Data(text.utf8))
-                    }
-                    return .continue
+            let summary = try await BacktestJob.run(spec, on: connection) { event in
+                if verbose, case .epoch(let epoch, let loss, let validation, _) = event {
+                    let text = String(format: "epoch %d: loss %.5f, val %.5f\n", epoch + 1, loss, validation ?? .nan)
+                    FileHandle.standardError.write(Data(text.utf8))
                 }
-            }
-            guard !result.origins.isEmpty else {
-                throw CommandError("no forecast origin has its whole horizon inside the test span")
-            }
-            var summary = result.summary(backtest)
-            let stored = summary.text
-            let id = try await connection.withSession { session in
-                try Self.store(result, summary: stored, backtest: backtest, in: session)
             }
             await connection.close()
-            summary.add("backtest", Int(id))
             if json {
-                print(summary.text)
+                print(try JSONLine.encode(summary))
             } else {
+                func text(_ value: Double?) -> String { value.map { String(format: "%.4g", $0) } ?? "-" }
                 print(
-                    String(
-                        format:
-                            "backtest %lld: %d origins, mse %.4g (std %.4g), mae %.4g; naive mse_std %.4g; seasonal naive mse_std %.4g; coverage %@; trained in %.0f s",
-                        id, result.origins.count, result.model.squared / Double(result.model.count),
-                        result.model.squaredStandardised / Double(result.model.count),
-                        result.model.absolute / Double(result.model.count),
-                        result.naive.squaredStandardised / Double(result.naive.count),
-                        result.seasonalNaive.squaredStandardised / Double(result.seasonalNaive.count),
-                        result.intervalCount > 0
-                            ? String(format: "%.1f%%", 100 * Double(result.inside) / Double(result.intervalCount))
-                            : "-",
-                        result.trainSeconds))
+                    "backtest \(summary.backtest ?? 0): \(summary.origins) origins, mse \(text(summary.mse)) "
+                        + "(std \(text(summary.mseStd))), mae \(text(summary.mae)); "
+                        + "naive mse_std \(text(summary.naiveMSEStd)); "
+                        + "seasonal naive mse_std \(text(summary.seasonalNaiveMSEStd)); "
+                        + "coverage \(summary.coverage.map { String(format: "%.1f%%", 100 * $0) } ?? "-"); "
+                        + "trained in \(String(format: "%.0f", summary.trainSeconds)) s")
             }
-        }
-    }
-
-    static func store(_ result: Backtest.Result, summary: String, backtest: Backtest, in session: PostgresSession)
-        throws
-        -> Int64
-    {
-        try session.transaction {
-            let id = try session.query(
-                """
-                INSERT INTO forecast.backtests (model, valid_from, test_from, test_until, stride, finetune_every, summary)
-                VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb) RETURNING id
-                """,
-                [
-                    backtest.settings.name, PostgresTimestamp(microsecondsSince1970: backtest.validFrom),
-                    PostgresTimestamp(microsecondsSince1970: backtest.testFrom),
-                    PostgresTimestamp(microsecondsSince1970: backtest.testUntil), Int32(backtest.stride),
-                    backtest.finetuneEvery.map { Int32($0) }, summary,
-                ])[0].decode(Int64.self, at: 0)
-            try session.copyIn(
-                """
-                COPY forecast.backtest_origins (backtest, series, issued_at, mse, mae, coverage, naive_mse, seasonal_naive_mse)
-                FROM STDIN (FORMAT binary)
-                """
-            ) { writer in
-                for origin in result.origins {
-                    try writer.appendRow([
-                        id, origin.series, PostgresTimestamp(microsecondsSince1970: origin.issuedAt), origin.mse,
-                        origin.mae, origin.coverage, origin.naiveMSE, origin.seasonalNaiveMSE,
-                    ])
-                }
-            }
-            return id
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DaemonCore
 import Foundation
 
 /// `forecastd check-config [PATH]`: validates a configuration file.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DaemonCore
 import Foundation
 
 /// Runs a subcommand's body, turning any error into one line on stderr and exit code 1,

@@ -1,5 +1,7 @@
 import ArgumentParser
+import DaemonCore
 import Ingest
+import PostgresClient
 
 /// `forecastd forecast MODEL`: the newest forecasts, as `forecast.latest` holds them.
 struct ForecastCommand: AsyncParsableCommand {

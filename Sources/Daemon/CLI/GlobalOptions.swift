@@ -1,6 +1,8 @@
 import ArgumentParser
+import DaemonCore
 import Foundation
 import Ingest
+import PostgresClient
 
 /// Options every subcommand shares.
 struct GlobalOptions: ParsableArguments {

@@ -1,5 +1,7 @@
 import ArgumentParser
+import DaemonCore
 import Ingest
+import PostgresClient
 
 /// `forecastd migrate`: applies the SQL migrations this binary carries.
 struct MigrateCommand: AsyncParsableCommand {

@@ -1,6 +1,8 @@
 import ArgumentParser
+import DaemonCore
 import Foundation
 import Ingest
+import PostgresClient
 
 /// `forecastd model ...`: the same operations as the SQL functions, from the shell.
 struct ModelCommand: AsyncParsableCommand {

@@ -1,6 +1,8 @@
-import ArgumentParser
+public import ArgumentParser
+import DaemonCore
 import Foundation
 import Ingest
+import PostgresClient
 
 /// `forecastd retrain MODEL`: the same request as `SELECT forecast.retrain(...)`.
 struct RetrainCommand: AsyncParsableCommand {
@@ -9,13 +11,9 @@ struct RetrainCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Model name.") var model: String
-    @Option(help: "full (train from scratch) or finetune (continue the active version).") var mode: String = "full"
+    @Option(help: "full (train from scratch) or finetune (continue the active version).") var mode: RequestMode = .full
     @Flag(help: "Follow the request to its end, showing progress; exit nonzero if it fails.") var wait = false
     @Option(help: "With --wait: give up after this many seconds.") var timeout: Double = 3600
-
-    func validate() throws {
-        guard mode == "full" || mode == "finetune" else { throw ValidationError("--mode must be full or finetune") }
-    }
 
     func run() async throws {
         try await reportingFailures {
@@ -26,7 +24,7 @@ struct RetrainCommand: AsyncParsableCommand {
                 try session.listen(DaemonContext.progressChannel)
                 return try session.query("SELECT forecast.retrain($1, $2)", [model, mode])[0].decode(Int64.self, at: 0)
             }
-            print("request \(id): \(mode) retrain of \(model) queued")
+            print("request \(id): \(mode.rawValue) retrain of \(model) queued")
             guard wait else {
                 await connection.close()
                 return
@@ -46,40 +44,46 @@ struct RetrainCommand: AsyncParsableCommand {
         var summary: String?
         while ContinuousClock.now < deadline {
             let (status, error, progress) = try await connection.withSession { session in
-                var latest: String?
+                var latest: TrainingProgress?
                 while let notification = try session.waitForNotification(timeout: .milliseconds(500)) {
-                    if notification.payload.contains("\"request\":\(id),") { latest = notification.payload }
-                    if latest != nil { break }
+                    let progress = try? JSONLine.decode(TrainingProgress.self, from: notification.payload)
+                    if let progress, progress.request == id {
+                        latest = progress
+                        break
+                    }
                 }
                 let row = try session.query("SELECT status, error FROM forecast.requests WHERE id = $1", [id])[0]
-                return (try row.decode(String.self, at: 0), try row.decode(String?.self, at: 1), latest)
+                return (try row.decode(RequestStatus.self, at: 0), try row.decode(String?.self, at: 1), latest)
             }
             let elapsed = String(format: "%.0f s", (ContinuousClock.now - started).seconds)
-            if let progress, let latest = Self.summarize(progress) { summary = latest }
-            let line = summary.map { "\(status) \($0), \(elapsed)" } ?? "\(status) \(elapsed)"
+            if let progress { summary = Self.summarize(progress) }
+            let line = summary.map { "\(status.rawValue) \($0), \(elapsed)" } ?? "\(status.rawValue) \(elapsed)"
             if line != shown {
                 print(terminal ? "\r\u{1B}[K\(line)" : line, terminator: terminal ? "" : "\n")
                 fflush(nil)  // all output streams
                 shown = line
             }
-            if status == "done" || status == "failed" {
+            switch status {
+            case .done:
                 if terminal { print() }
-                return status == "failed" ? (error ?? "unknown error") : nil
+                return nil
+            case .failed:
+                if terminal { print() }
+                return error ?? "unknown error"
+            case .queued, .running: continue
             }
         }
         if terminal { print() }
         return "still running after \(Int(timeout)) s (see forecast.requests)"
     }
 
-    /// "epoch 3/50, loss 0.123, val 0.145" from a progress payload.
-    static func summarize(_ payload: String) -> String? {
-        guard let data = payload.data(using: .utf8),
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let epoch = object["epoch"] as? Int, let epochs = object["epochs"] as? Int
-        else { return nil }
-        var text = "epoch \(epoch)/\(epochs)"
-        if let loss = object["loss"] as? Double { text += String(format: ", loss %.4g", loss) }
-        if let validation = object["val_loss"] as? Double { text += String(format: ", val %.4g", validation) }
+    /// "epoch 3/50, loss 0.123, val 0.145".
+    static func summarize(_ progress: TrainingProgress) -> String {
+        var text = "epoch \(progress.epoch)/\(progress.epochs)"
+        if let loss = progress.loss { text += String(format: ", loss %.4g", loss) }
+        if let validation = progress.validationLoss { text += String(format: ", val %.4g", validation) }
         return text
     }
 }
+
+extension RequestMode: ExpressibleByArgument {}

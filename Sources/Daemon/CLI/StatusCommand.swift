@@ -1,5 +1,7 @@
 import ArgumentParser
+import DaemonCore
 import Ingest
+import PostgresClient
 
 /// `forecastd status`: every model's state at a glance.
 struct StatusCommand: AsyncParsableCommand {

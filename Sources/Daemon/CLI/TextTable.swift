@@ -1,5 +1,7 @@
+import DaemonCore
 import Foundation
 import Ingest
+import PostgresClient
 
 /// Prints query results for people (aligned table), spreadsheets (CSV) or programs (JSON lines).
 enum OutputFormat: String, CaseIterable, Sendable {
@@ -45,21 +47,34 @@ struct TextTable {
     }
 
     private var json: String {
-        rows.map { row in
-            var line = JSONLine()
-            for (column, cell) in zip(columns, row) {
-                if let cell {
-                    if let number = Double(cell), number.isFinite, !cell.contains(" ") {
-                        line.add(column, number)
-                    } else {
-                        line.add(column, cell)
-                    }
-                } else {
-                    line.add(column, nil as Double?)
-                }
+        rows.map { row in ((try? JSONLine.encode(JSONRow(columns: columns, cells: row))) ?? "{}") + "\n" }.joined()
+    }
+}
+
+/// One table row as a JSON object, keys in column order: numbers as numbers, NULL as null.
+private struct JSONRow: Encodable {
+    var columns: [String]
+    var cells: [String?]
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        for (column, cell) in zip(columns, cells) {
+            let key = Key(stringValue: column)
+            if let cell, let number = Double(cell), number.isFinite, !cell.contains(" ") {
+                try container.encode(number, forKey: key)
+            } else if let cell {
+                try container.encode(cell, forKey: key)
+            } else {
+                try container.encodeNil(forKey: key)
             }
-            return line.text + "\n"
-        }.joined()
+        }
     }
 }
 

@@ -1,3 +1,5 @@
+public import PostgresClient
+
 /// The step of a regular time grid, in microseconds (PostgreSQL's timestamp resolution).
 ///
 /// Buckets are aligned to the Unix epoch in UTC: bucket `k` covers

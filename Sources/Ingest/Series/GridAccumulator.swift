@@ -1,3 +1,5 @@
+import PostgresClient
+
 /// Buckets streamed rows of many series onto the grid: the hot loop of ingest.
 ///
 /// Rows are `(key text, time timestamptz, value float8, covariates float8...)` in binary

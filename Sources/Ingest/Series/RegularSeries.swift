@@ -89,11 +89,13 @@ public struct RegularSeries: Sendable {
     }
 
     /// The series with gaps of at most `maxGap` buckets filled by linear interpolation;
-    /// longer gaps stay NaN and split the series into segments.
-    public func filled(maxGap: Int = 3) -> FilledSeries {
+    /// longer gaps stay NaN and split the series into segments. `channels` picks and orders
+    /// the covariates (indices into `covariates`; all of them when nil).
+    public func filled(maxGap: Int = 3, channels: [Int]? = nil) -> FilledSeries {
         var values = target
         let targetGaps = GapFiller.fill(&values, maxGap: maxGap)
-        let filledCovariates = covariates.map { channel in
+        let chosen = channels.map { $0.map { covariates[$0] } } ?? covariates
+        let filledCovariates = chosen.map { channel in
             var channel = channel
             _ = GapFiller.fill(&channel, maxGap: maxGap)
             return channel

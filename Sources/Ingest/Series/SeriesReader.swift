@@ -1,4 +1,5 @@
 import Foundation
+public import PostgresClient
 
 /// Options for reading a source onto its grid.
 public struct ReadOptions: Sendable, Hashable, Codable {

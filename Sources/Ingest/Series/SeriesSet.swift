@@ -2,15 +2,29 @@
 public struct SeriesSet: Sendable {
     public let frequency: Frequency
     public let maxHistory: Int
+    /// Names of the covariate columns read beside the target, in channel order.
+    public let covariateColumns: [String]
     public private(set) var series: [String: RegularSeries] = [:]
     /// Gap counts per series key at a series revision and `maxGap`: recomputed (a gap-filled
     /// copy of the whole history) only when a merge changed the series, not on every poll.
     private var gapCounts: [String: (revision: Int, maxGap: Int, interpolated: Int, missing: Int, segments: Int)] =
         [:]
 
-    public init(frequency: Frequency, maxHistory: Int = 20_000) {
+    public init(frequency: Frequency, maxHistory: Int = 20_000, covariateColumns: [String] = []) {
         self.frequency = frequency
         self.maxHistory = maxHistory
+        self.covariateColumns = covariateColumns
+    }
+
+    /// Every series gap-filled (`RegularSeries.filled`) with the covariate channels named
+    /// `covariates`, in that order, by key; nil when one of them was not read.
+    public func filled(covariates: [String], maxGap: Int) -> [FilledSeries]? {
+        var channels: [Int] = []
+        for name in covariates {
+            guard let index = covariateColumns.firstIndex(of: name) else { return nil }
+            channels.append(index)
+        }
+        return keys.compactMap { series[$0]?.filled(maxGap: maxGap, channels: channels) }
     }
 
     /// Per series key, the time (µs since the Unix epoch) of the newest valid reading: what

@@ -108,9 +108,9 @@ public struct SeriesWindows: Sendable {
             }
             // Scalers see only the steps training windows may use.
             let trainingEnd = max(1, min(cutoff, candidate.target.count))
-            var seriesScalers = [Scaler.fit(candidate.target[..<trainingEnd], method: options.scaling)]
+            var seriesScalers = [Scaler.fit(candidate.target[..<trainingEnd])]
             for channel in candidate.covariates {
-                seriesScalers.append(Scaler.fit(channel[..<trainingEnd], method: options.scaling))
+                seriesScalers.append(Scaler.fit(channel[..<trainingEnd]))
             }
             if let known = fixedScalers?[candidate.key], known.count == seriesScalers.count { seriesScalers = known }
             if let last, last.count >= options.lookback {
@@ -143,13 +143,6 @@ public struct SeriesWindows: Sendable {
     /// from it is issued at this time, and its step `k` targets `issuedAt + k * frequency`.
     public func issuedAt(_ reference: WindowReference) -> Int64 {
         series[reference.series].time(at: reference.start + options.lookback - 1)
-    }
-
-    /// Whether `reference`'s newest step is more than `options.staleAfter` steps before `now`
-    /// (µs since the Unix epoch).
-    public func isStale(_ reference: WindowReference, now: Int64) -> Bool {
-        let frequency = series[reference.series].frequency
-        return now - issuedAt(reference) > Int64(options.staleAfter) * frequency.microseconds
     }
 
     /// Materialises `references` (with targets when `targets` is true).

@@ -1,3 +1,5 @@
+public import PostgresClient
+
 /// A source checked against the catalog: the relation exists and is readable, every
 /// column exists with a usable type. Built only by `SourceCatalog.resolve`.
 public struct ResolvedSource: Sendable, Hashable {

@@ -8,45 +8,39 @@ public struct WindowOptions: Sendable, Hashable, Codable {
     public var stride: Int = 1
     /// Gaps of at most this many steps are interpolated; longer ones split segments.
     public var maxGap: Int = 3
-    public var scaling: ScalingMethod = .standard
     /// Calendar inputs, or nil for none.
     public var calendar: CalendarFeatures?
-    /// The inference window is stale when the series' newest reading is more than this many
-    /// steps older than the reference time.
-    public var staleAfter: Int = 3
     /// Makes each window's target channel and targets relative to its last value (after
     /// scaling): the network learns changes from the present level, which keeps it right
     /// when a series drifts to levels it never saw in training.
     public var relativeToLast: Bool = true
 
     public init(
-        lookback: Int, horizon: Int, stride: Int = 1, maxGap: Int = 3, scaling: ScalingMethod = .standard,
-        calendar: CalendarFeatures? = nil, staleAfter: Int = 3, relativeToLast: Bool = true
+        lookback: Int, horizon: Int, stride: Int = 1, maxGap: Int = 3, calendar: CalendarFeatures? = nil,
+        relativeToLast: Bool = true
     ) {
         self.lookback = lookback
         self.horizon = horizon
         self.stride = stride
         self.maxGap = maxGap
-        self.scaling = scaling
         self.calendar = calendar
-        self.staleAfter = staleAfter
         self.relativeToLast = relativeToLast
     }
 
     private enum CodingKeys: String, CodingKey {
-        case lookback, horizon, stride, maxGap, scaling, calendar, staleAfter, relativeToLast
+        case lookback, horizon, stride, maxGap, calendar, relativeToLast
     }
 
-    /// Decodes options saved by any version (fields added later take their defaults).
+    /// Decodes options saved by any version. Fields added later take their defaults, except
+    /// `relativeToLast`: checkpoints written before it existed were trained on absolute
+    /// windows, so its absence means `false`.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         lookback = try container.decode(Int.self, forKey: .lookback)
         horizon = try container.decode(Int.self, forKey: .horizon)
         stride = try container.decodeIfPresent(Int.self, forKey: .stride) ?? 1
         maxGap = try container.decodeIfPresent(Int.self, forKey: .maxGap) ?? 3
-        scaling = try container.decodeIfPresent(ScalingMethod.self, forKey: .scaling) ?? .standard
         calendar = try container.decodeIfPresent(CalendarFeatures.self, forKey: .calendar)
-        staleAfter = try container.decodeIfPresent(Int.self, forKey: .staleAfter) ?? 3
         relativeToLast = try container.decodeIfPresent(Bool.self, forKey: .relativeToLast) ?? false
     }
 

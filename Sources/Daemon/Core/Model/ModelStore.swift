@@ -1,0 +1,373 @@
+import Foundation
+import Ingest
+import PostgresClient
+
+/// A lease on one model: who holds it and the epoch that fences its writes.
+struct Lease: Sendable, Hashable {
+    var model: String
+    var epoch: Int64
+}
+
+/// The active version of a model, as stored.
+struct StoredVersion: Sendable {
+    var version: Int
+    var kind: VersionKind
+    var checkpoint: [UInt8]
+    var trainLoss: Double?
+    var validationLoss: Double?
+    /// When the version was created (µs since the Unix epoch).
+    var createdAt: Int64
+    /// Creation time of the newest full training (schedules `retrain_every`).
+    var lastFullAt: Int64?
+    /// Point-forecast MSE (scaled) on validation windows at training time, for drift.
+    var validationMSE: Double?
+}
+
+/// A retrain request taken from `forecast.requests`.
+struct TakenRequest: Sendable, Hashable {
+    var id: Int64
+    var mode: RequestMode
+}
+
+/// The daemon lost a model's lease: another process holds it now, so nothing is written.
+struct LeaseLost: Error, CustomStringConvertible {
+    var model: String
+    var description: String { "lease on model \"\(model)\" was lost; its work is abandoned" }
+}
+
+/// Everything the daemon reads from and writes to the `forecast` schema.
+///
+/// Writes that publish work (versions, forecasts) take the model row `FOR UPDATE` and check
+/// the lease epoch in the same transaction, so a process that lost its lease cannot commit.
+enum ModelStore {
+    // MARK: Models
+
+    /// Settings of model `name`, or nil if it does not exist.
+    static func model(_ name: String, in session: PostgresSession) throws -> (
+        settings: ModelSettings, state: ModelState
+    )? {
+        let rows = try session.query(
+            """
+            SELECT name, source, time_column, value_column, series_column,
+                   (extract(epoch FROM frequency) * 1000000)::int8, horizon, lookback, options::text,
+                   extract(epoch FROM (options->>'retrain_every')::interval)::float8, state
+            FROM forecast.models WHERE name = $1
+            """, [name])
+        guard let row = rows.first else { return nil }
+        let options =
+            try JSONSerialization.jsonObject(with: Data(try row.decode(String.self, at: 8).utf8)) as? [String: Any]
+            ?? [:]
+        guard let frequency = Frequency(validating: try row.decode(Int64.self, at: 5)) else {
+            throw ModelSettings.InvalidOptions(message: "frequency must be positive")
+        }
+        let source = SourceDescription(
+            relation: try row.decode(String.self, at: 1), timeColumn: try row.decode(String.self, at: 2),
+            valueColumn: try row.decode(String.self, at: 3), seriesColumn: try row.decode(String?.self, at: 4),
+            frequency: frequency)
+        let settings = try ModelSettings(
+            name: try row.decode(String.self, at: 0), source: source, horizon: try row.decode(Int.self, at: 6),
+            lookback: try row.decode(Int.self, at: 7), options: options,
+            retrainEverySeconds: try row.decode(Double?.self, at: 9))
+        return (settings, try row.decode(ModelState.self, at: 10))
+    }
+
+    /// Claims (or renews) leases on every model that is not paused and not held by another
+    /// live process; returns the leases now held by `owner`.
+    static func claimLeases(owner: String, seconds: Int, in session: PostgresSession) throws -> [Lease] {
+        let rows = try session.query(
+            """
+            UPDATE forecast.models AS m
+            SET lease_owner = $1, lease_expires_at = now() + $2 * interval '1 second',
+                lease_epoch = CASE WHEN m.lease_owner = $1 THEN m.lease_epoch ELSE m.lease_epoch + 1 END
+            WHERE m.name IN (
+                SELECT name FROM forecast.models
+                WHERE state <> 'paused'
+                  AND (lease_owner IS NULL OR lease_owner = $1 OR lease_expires_at < now())
+                ORDER BY name
+                FOR UPDATE SKIP LOCKED)
+            RETURNING m.name, m.lease_epoch
+            """, [owner, Int32(seconds)])
+        return try rows.map { Lease(model: try $0.decode(String.self, at: 0), epoch: try $0.decode(Int64.self, at: 1)) }
+    }
+
+    /// Gives up `owner`'s leases (all, or those on paused models only).
+    static func releaseLeases(owner: String, pausedOnly: Bool = false, in session: PostgresSession) throws {
+        try session.execute(
+            """
+            UPDATE forecast.models SET lease_owner = NULL, lease_expires_at = NULL
+            WHERE lease_owner = $1 AND ($2 = false OR state = 'paused')
+            """, [owner, pausedOnly])
+    }
+
+    /// Inside a transaction: locks the model row and checks that `lease` is still held.
+    static func fence(_ lease: Lease, owner: String, in session: PostgresSession) throws {
+        let rows = try session.query(
+            """
+            SELECT 1 FROM forecast.models
+            WHERE name = $1 AND lease_owner = $2 AND lease_epoch = $3 AND lease_expires_at > now()
+            FOR UPDATE
+            """, [lease.model, owner, lease.epoch])
+        guard !rows.isEmpty else { throw LeaseLost(model: lease.model) }
+    }
+
+    /// Sets the model's state; `error` also records the message (cleared otherwise).
+    static func setState(_ model: String, _ state: ModelState, error: String? = nil, in session: PostgresSession) throws
+    {
+        try session.execute(
+            """
+            UPDATE forecast.models
+            SET state = CASE WHEN state = 'paused' THEN state ELSE $2 END,
+                last_error = CASE WHEN $2 = 'error' THEN $3 ELSE NULL END,
+                last_error_at = CASE WHEN $2 = 'error' THEN now() ELSE NULL END,
+                updated_at = now()
+            WHERE name = $1 AND (state IS DISTINCT FROM $2 OR last_error IS DISTINCT FROM $3)
+            """, [model, state, error])
+    }
+
+    /// Appends to `forecast.events`.
+    static func event(_ model: String, _ level: EventLevel, _ message: String, in session: PostgresSession) throws {
+        try session.execute(
+            "INSERT INTO forecast.events (model, level, message) VALUES ($1, $2, $3)", [model, level, message])
+    }
+
+    // MARK: Versions
+
+    static func activeVersion(_ model: String, in session: PostgresSession) throws -> StoredVersion? {
+        let rows = try session.query(
+            """
+            SELECT v.version, v.kind, v.checkpoint, v.train_loss, v.val_loss, v.created_at,
+                   (SELECT max(f.created_at) FROM forecast.model_versions AS f WHERE f.model = v.model AND f.kind = 'full'),
+                   (v.metrics->>'validation_mse')::float8
+            FROM forecast.model_versions AS v WHERE v.model = $1 AND v.active
+            """, [model])
+        guard let row = rows.first else { return nil }
+        return StoredVersion(
+            version: try row.decode(Int.self, at: 0), kind: try row.decode(VersionKind.self, at: 1),
+            checkpoint: try row.decode([UInt8].self, at: 2), trainLoss: try row.decode(Double?.self, at: 3),
+            validationLoss: try row.decode(Double?.self, at: 4),
+            createdAt: try row.decode(PostgresTimestamp.self, at: 5).microsecondsSince1970,
+            lastFullAt: try row.decode(PostgresTimestamp?.self, at: 6)?.microsecondsSince1970,
+            validationMSE: try row.decode(Double?.self, at: 7))
+    }
+
+    /// Stores a trained version (fenced); `activate` makes it the active one. Returns its number.
+    static func writeVersion(
+        _ trained: TrainedModel, checkpoint: [UInt8], kind: VersionKind, parent: Int?, activate: Bool, lease: Lease,
+        owner: String, in session: PostgresSession
+    ) throws -> Int {
+        try session.transaction {
+            try fence(lease, owner: owner, in: session)
+            if activate {
+                try session.execute(
+                    "UPDATE forecast.model_versions SET active = false WHERE model = $1 AND active", [lease.model])
+            }
+            let metrics = try JSONLine.encode(trained.metrics)
+            let rows = try session.query(
+                """
+                INSERT INTO forecast.model_versions
+                    (model, version, kind, parent_version, trained_through, train_loss, val_loss, metrics, active, checkpoint)
+                SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9
+                FROM forecast.model_versions WHERE model = $1
+                RETURNING version
+                """,
+                [
+                    lease.model, kind, parent.map { Int32($0) },
+                    PostgresTimestamp(microsecondsSince1970: trained.trainedThrough),
+                    trained.trainLoss.flatMap { $0.isFinite ? $0 : nil },
+                    trained.validationLoss.flatMap { $0.isFinite ? $0 : nil },
+                    metrics, activate, checkpoint,
+                ])
+            return try rows[0].decode(Int.self, at: 0)
+        }
+    }
+
+    // MARK: Requests
+
+    /// Puts requests left `running` by a process that died back in the queue (or fails them
+    /// when an identical request is already queued).
+    static func requeueInterrupted(_ model: String, in session: PostgresSession) throws {
+        try session.execute(
+            """
+            UPDATE forecast.requests AS r
+            SET status = CASE WHEN EXISTS (
+                    SELECT 1 FROM forecast.requests AS q
+                    WHERE q.model = r.model AND q.mode = r.mode AND q.status = 'queued') THEN 'failed' ELSE 'queued' END,
+                error = CASE WHEN EXISTS (
+                    SELECT 1 FROM forecast.requests AS q
+                    WHERE q.model = r.model AND q.mode = r.mode AND q.status = 'queued')
+                    THEN 'interrupted; an identical request is queued' END,
+                started_at = NULL,
+                finished_at = CASE WHEN EXISTS (
+                    SELECT 1 FROM forecast.requests AS q
+                    WHERE q.model = r.model AND q.mode = r.mode AND q.status = 'queued') THEN now() END
+            WHERE r.model = $1 AND r.status = 'running'
+            """, [model])
+    }
+
+    /// The oldest queued request of `model`, now marked running.
+    static func takeRequest(_ model: String, in session: PostgresSession) throws -> TakenRequest? {
+        let rows = try session.query(
+            """
+            UPDATE forecast.requests SET status = 'running', started_at = now()
+            WHERE id = (
+                SELECT id FROM forecast.requests WHERE model = $1 AND status = 'queued'
+                ORDER BY requested_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+            RETURNING id, mode
+            """, [model])
+        return try rows.first.map {
+            TakenRequest(id: try $0.decode(Int64.self, at: 0), mode: try $0.decode(RequestMode.self, at: 1))
+        }
+    }
+
+    static func finishRequest(_ id: Int64, error: String?, in session: PostgresSession) throws {
+        try session.execute(
+            """
+            UPDATE forecast.requests SET status = CASE WHEN $2::text IS NULL THEN 'done' ELSE 'failed' END,
+                   error = $2, finished_at = now()
+            WHERE id = $1
+            """, [id, error])
+    }
+
+    // MARK: Forecasts and series state
+
+    /// Forecast steps whose target time has come (at or before `through`, µs) but that are not
+    /// scored yet: (series, issued_at, target_time, step), oldest first, at most `limit`.
+    static func unscored(_ model: String, through: Int64, limit: Int = 100_000, in session: PostgresSession) throws
+        -> [(series: String, issuedAt: Int64, targetTime: Int64, step: Int)]
+    {
+        try session.query(
+            """
+            SELECT series, issued_at, target_time, step FROM forecast.predictions
+            WHERE model = $1 AND actual IS NULL AND target_time <= $2
+            ORDER BY target_time LIMIT $3
+            """, [model, PostgresTimestamp(microsecondsSince1970: through), limit]
+        ).map { row in
+            (
+                try row.decode(String.self, at: 0), try row.decode(PostgresTimestamp.self, at: 1).microsecondsSince1970,
+                try row.decode(PostgresTimestamp.self, at: 2).microsecondsSince1970, try row.decode(Int.self, at: 3)
+            )
+        }
+    }
+
+    /// Records actuals (and the seasonal-naive values) of matured forecast steps.
+    static func score(
+        _ model: String,
+        _ scores: [(series: String, issuedAt: Int64, targetTime: Int64, actual: Double, naive: Double?)],
+        in session: PostgresSession
+    ) throws {
+        guard !scores.isEmpty else { return }
+        try session.transaction {
+            try session.execute(
+                """
+                CREATE TEMP TABLE IF NOT EXISTS forecastd_scores (
+                    series text, issued_at timestamptz, target_time timestamptz, actual float8, seasonal_naive float8
+                ) ON COMMIT DELETE ROWS
+                """)
+            try session.copyIn("COPY forecastd_scores FROM STDIN (FORMAT binary)") { writer in
+                for score in scores {
+                    try writer.appendRow([
+                        score.series, PostgresTimestamp(microsecondsSince1970: score.issuedAt),
+                        PostgresTimestamp(microsecondsSince1970: score.targetTime), score.actual, score.naive,
+                    ])
+                }
+            }
+            try session.execute(
+                """
+                UPDATE forecast.predictions AS p SET actual = s.actual, seasonal_naive = s.seasonal_naive
+                FROM forecastd_scores AS s
+                WHERE p.model = $1 AND p.series = s.series AND p.issued_at = s.issued_at AND p.target_time = s.target_time
+                """, [model])
+        }
+    }
+
+    /// Per series, the newest `issued_at` already written (µs since the Unix epoch).
+    static func lastIssued(_ model: String, in session: PostgresSession) throws -> [String: Int64] {
+        let rows = try session.query(
+            "SELECT series, max(issued_at) FROM forecast.predictions WHERE model = $1 GROUP BY series", [model])
+        var result: [String: Int64] = [:]
+        for row in rows {
+            result[try row.decode(String.self, at: 0)] =
+                try row.decode(PostgresTimestamp.self, at: 1).microsecondsSince1970
+        }
+        return result
+    }
+
+    /// Deletes up to `limit` of `model`'s forecasts issued more than `keepSeconds` before the
+    /// newest forecast of their series (data time, not the wall clock: a replayed history keeps
+    /// its recent part; a series' newest set is never deleted). Returns the number deleted:
+    /// call again while it equals `limit`, so no single statement holds the writer for long.
+    /// Not fenced by the lease: removing expired rows is the same whoever does it.
+    @discardableResult
+    static func pruneForecasts(
+        _ model: String, keepSeconds: Double, limit: Int = 50_000, in session: PostgresSession
+    ) throws -> Int {
+        try session.execute(
+            """
+            DELETE FROM forecast.predictions
+            WHERE ctid IN (
+                SELECT p.ctid
+                FROM forecast.predictions AS p
+                JOIN (SELECT series, max(issued_at) AS newest FROM forecast.predictions
+                      WHERE model = $1 GROUP BY series) AS n ON p.series = n.series
+                WHERE p.model = $1 AND p.issued_at < n.newest - make_interval(secs => $2)
+                LIMIT $3)
+            """, [model, keepSeconds, Int64(limit)])
+    }
+
+    /// Writes a forecast set and the series' watermarks and quality in one transaction
+    /// (fenced): readers see all of it or none. Re-writing the same set is idempotent.
+    static func writeForecasts(
+        _ rows: [ForecastRow], version: Int, states: [(series: String, watermark: Int64, quality: String)],
+        lease: Lease, owner: String, in session: PostgresSession
+    ) throws {
+        try session.transaction {
+            try fence(lease, owner: owner, in: session)
+            try session.executeScript(
+                """
+                CREATE TEMP TABLE IF NOT EXISTS forecastd_rows (
+                    series text, issued_at timestamptz, target_time timestamptz, step int4, value float8,
+                    lower float8, upper float8, quantiles float8[]) ON COMMIT DELETE ROWS;
+                CREATE TEMP TABLE IF NOT EXISTS forecastd_states (
+                    series text, watermark timestamptz, quality text) ON COMMIT DELETE ROWS;
+                """)
+            if !rows.isEmpty {
+                try session.copyIn("COPY forecastd_rows FROM STDIN (FORMAT binary)") { writer in
+                    for row in rows {
+                        try writer.appendRow([
+                            row.series, PostgresTimestamp(microsecondsSince1970: row.issuedAt),
+                            PostgresTimestamp(microsecondsSince1970: row.targetTime), Int32(row.step), row.value,
+                            row.lower, row.upper, row.quantiles.isEmpty ? nil : PostgresFloat8Array(row.quantiles),
+                        ])
+                    }
+                }
+                try session.execute(
+                    """
+                    INSERT INTO forecast.predictions
+                        (model, series, issued_at, target_time, step, value, lower, upper, quantiles, version)
+                    SELECT $1, series, issued_at, target_time, step, value, lower, upper, quantiles, $2
+                    FROM forecastd_rows
+                    ON CONFLICT (model, series, issued_at, target_time) DO UPDATE
+                    SET step = EXCLUDED.step, value = EXCLUDED.value, lower = EXCLUDED.lower,
+                        upper = EXCLUDED.upper, quantiles = EXCLUDED.quantiles, version = EXCLUDED.version
+                    """, [lease.model, Int32(version)])
+            }
+            if !states.isEmpty {
+                try session.copyIn("COPY forecastd_states FROM STDIN (FORMAT binary)") { writer in
+                    for state in states {
+                        try writer.appendRow([
+                            state.series, PostgresTimestamp(microsecondsSince1970: state.watermark), state.quality,
+                        ])
+                    }
+                }
+                try session.execute(
+                    """
+                    INSERT INTO forecast.series_state (model, series, watermark, last_seen_at, quality, updated_at)
+                    SELECT $1, series, watermark, now(), quality::jsonb, now() FROM forecastd_states
+                    ON CONFLICT (model, series) DO UPDATE
+                    SET watermark = EXCLUDED.watermark, last_seen_at = EXCLUDED.last_seen_at,
+                        quality = EXCLUDED.quality, updated_at = EXCLUDED.updated_at
+                    """, [lease.model])
+            }
+        }
+    }
+}

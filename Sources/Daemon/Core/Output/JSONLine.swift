@@ -1,0 +1,22 @@
+public import Foundation
+
+/// The one way `forecastd` writes JSON: a `Codable` value as one line (keys in declaration
+/// order, non-finite numbers as `null` by declaring them optional at the source).
+public enum JSONLine {
+    /// `value` as one line of JSON without a trailing newline.
+    public static func encode(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// `value` decoded from one line of JSON.
+    public static func decode<Value: Decodable>(_ type: Value.Type, from line: String) throws -> Value {
+        try JSONDecoder().decode(type, from: Data(line.utf8))
+    }
+}
+
+extension Double {
+    /// Self when finite, else nil (JSON has no NaN or infinity).
+    public var finite: Double? { isFinite ? self : nil }
+}

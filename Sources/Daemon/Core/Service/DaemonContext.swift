@@ -1,0 +1,52 @@
+import Foundation
+import Ingest
+public import Logging
+public import PostgresClient
+
+/// What every part of a running daemon shares.
+public struct DaemonContext: Sendable {
+    /// The configuration in force (replaced on reload).
+    var runtime: RuntimeConfiguration
+    /// This process's identity in leases: host, pid and a random suffix.
+    public var owner: String
+    var pool: TrainingPool
+    var writer: ForecastWriter
+    var wake: WakeSignal
+    public var logger: Logger
+    /// Test aid: the scheduler stops making progress after this long (so the watchdog test
+    /// can see pings stop). Set only through `FORECASTD_DEBUG_STALL_SCHEDULER_AFTER`.
+    var stallSchedulerAfter: Duration?
+
+    /// Progress notifications (epoch, loss) go to this channel for `forecastd retrain --wait`.
+    public static let progressChannel = "forecastd_progress"
+
+    public init(runtime: RuntimeConfiguration, logger: Logger, owner: String = Self.makeOwner()) {
+        self.runtime = runtime
+        self.owner = owner
+        self.logger = logger
+        let configuration = runtime.snapshot
+        pool = TrainingPool(size: configuration.workers)
+        writer = ForecastWriter(runtime: runtime)
+        wake = WakeSignal()
+        stallSchedulerAfter = ProcessInfo.processInfo.environment["FORECASTD_DEBUG_STALL_SCHEDULER_AFTER"]
+            .flatMap(Double.init).map { .milliseconds(Int($0 * 1000)) }
+    }
+
+    /// Connection settings for new connections (existing ones keep theirs).
+    var settings: ConnectionSettings { runtime.snapshot.connectionSettings() }
+    /// Between polls of each model when no notification arrives.
+    var pollInterval: Duration { .milliseconds(Int(runtime.snapshot.pollInterval * 1000)) }
+    /// How far back from each series' newest forecast issued forecasts are kept, in seconds;
+    /// nil keeps all.
+    var keepForecastsSeconds: Double? {
+        let days = runtime.snapshot.keepForecastsDays
+        return days > 0 ? days * 86_400 : nil
+    }
+    /// Lease lifetime in seconds; renewed every third of it.
+    var leaseSeconds: Int { runtime.snapshot.leaseSeconds }
+
+    public static func makeOwner() -> String {
+        let host = ProcessInfo.processInfo.hostName
+        return "\(host):\(ProcessInfo.processInfo.processIdentifier):\(UInt32.random(in: 0...UInt32.max))"
+    }
+}

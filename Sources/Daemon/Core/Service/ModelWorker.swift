@@ -1,0 +1,435 @@
+import Forecast
+import Foundation
+import Ingest
+import Logging
+import PostgresClient
+
+/// One model's life inside the daemon: reads new data, trains or fine-tunes when the
+/// planner says so, and publishes forecasts. Holds the model's series and active network
+/// in memory between cycles; after a restart it loads the active version from the
+/// database instead of training again.
+///
+/// One cycle runs at a time per model (the scheduler guarantees it). Errors put only this
+/// model in `error`, with a message users can read in `forecast.model_status`.
+actor ModelWorker {
+    let name: String
+    private let context: DaemonContext
+    private var logger: Logger
+    private var connection: PostgresConnection?
+    private var settings: ModelSettings?
+    private var series: SeriesSet?
+    private var active: ActiveModel?
+    private var lastIssued: [String: Int64] = [:]
+    private var loaded = false
+    /// Forecasts not yet compared with actuals (for drift detection), and the running error.
+    private var pending: [ForecastRow] = []
+    private var liveError = (sum: 0.0, count: 0)
+    private var lastError: String?
+    /// When old forecasts were last pruned (`pruneOldForecasts`).
+    private var lastPruned: ContinuousClock.Instant?
+    /// `pg_class.oid` of the source, to match new-data notifications.
+    private(set) var relationOID: Int64?
+
+    struct ActiveModel: Sendable {
+        var version: Int
+        var trained: TrainedModel
+        var lastFullAt: Int64?
+        var validationMSE: Double?
+    }
+
+    /// How a cycle ended.
+    enum Outcome: Sendable, Equatable {
+        case done
+        case dropped
+        case paused
+        case failed(String)
+        case cancelled
+    }
+
+    init(name: String, context: DaemonContext) {
+        self.name = name
+        self.context = context
+        var logger = context.logger
+        logger[metadataKey: "model"] = "\(name)"
+        self.logger = logger
+    }
+
+    func close() async {
+        await connection?.close()
+        connection = nil
+    }
+
+    /// Runs one cycle under `lease`.
+    func cycle(lease: Lease) async -> Outcome {
+        var request: TakenRequest?
+        do {
+            let connection = try await connected()
+            let name = self.name
+            let found = try await connection.withSession { session in try ModelStore.model(name, in: session) }
+            guard let (settings, state) = found else { return .dropped }
+            if state == .paused { return .paused }
+            if settings != self.settings { adopt(settings) }
+            if !loaded { try await load(connection, settings) }
+
+            let set = try await ingest(connection, settings)
+            scoreMaturedForecasts(set)
+            try await recordActuals(connection, set)
+            request = try await connection.withSession { [name] in try ModelStore.takeRequest(name, in: $0) }
+            let facts = ModelFacts(
+                hasActiveVersion: active != nil, requestedMode: request?.mode,
+                settingsChanges: active?.trained.mismatches(settings) ?? [],
+                newestData: TrainingPipeline.newest(set), trainedThrough: active?.trained.trainedThrough,
+                frequency: settings.source.frequency.microseconds, updateEvery: settings.updateEvery,
+                retrainEvery: settings.retrainEvery.map { Int64($0 * 1e6) }, lastFullAt: active?.lastFullAt,
+                now: Int64(Date().timeIntervalSince1970 * 1e6), driftRatio: driftRatio)
+            switch ModelPlanner.next(facts) {
+            case .fullTrain(let reason): try await train(full: true, reason: reason, settings, set, lease, request)
+            case .fineTune(let reason): try await train(full: false, reason: reason, settings, set, lease, request)
+            case .none:
+                if let request {
+                    try await context.writer.write { try ModelStore.finishRequest(request.id, error: nil, in: $0) }
+                }
+            }
+            request = nil
+            try await publish(settings, set, lease)
+            await pruneOldForecasts()
+            if lastError != nil || state != .active {
+                try await context.writer.write { [name] in try ModelStore.setState(name, .active, in: $0) }
+                lastError = nil
+            }
+            return .done
+        } catch is CancellationError {
+            return .cancelled
+        } catch let error as LeaseLost {
+            logger.warning("\(error)")
+            return .failed(error.description)
+        } catch {
+            let message = Self.describe(error)
+            await record(message, request: request)
+            if let postgres = error as? PostgresError, postgres.kind == .connection {
+                await connection?.close()
+                connection = nil
+            }
+            return .failed(message)
+        }
+    }
+
+    // MARK: Steps
+
+    private func connected() async throws -> PostgresConnection {
+        if let connection { return connection }
+        let fresh = try await PostgresConnection.connect(context.settings)
+        connection = fresh
+        return fresh
+    }
+
+    /// New settings (or first sight). The active version stays (it serves with its own
+    /// facts until the planner's retrain replaces it); the series are read again when what
+    /// is read changed: the source, its columns, the grid or the covariates (the settings'
+    /// and the active version's, so both can be served and trained).
+    private func adopt(_ settings: ModelSettings) {
+        if self.settings != nil { logger.info("model settings changed") }
+        self.settings = settings
+        let source = readSource(settings)
+        if series != nil, source != readingSource {
+            series = nil
+            qualityToWrite = [:]
+        }
+    }
+
+    /// What is read for `settings`: their source with the covariates of the settings, then
+    /// those only the active version uses.
+    private func readSource(_ settings: ModelSettings) -> SourceDescription {
+        var source = settings.source
+        for column in active?.trained.covariates ?? [] where !source.covariateColumns.contains(column) {
+            source.covariateColumns.append(column)
+        }
+        return source
+    }
+
+    /// The source the in-memory series were read from.
+    private var readingSource: SourceDescription?
+
+    /// Loads the active version and what was already forecast; requeues requests a dead
+    /// process left running.
+    private func load(_ connection: PostgresConnection, _ settings: ModelSettings) async throws {
+        let (stored, issued) = try await connection.withSession { [name] session in
+            try ModelStore.requeueInterrupted(name, in: session)
+            return (try ModelStore.activeVersion(name, in: session), try ModelStore.lastIssued(name, in: session))
+        }
+        if let stored {
+            let trained = try TrainedModel(
+                checkpoint: stored.checkpoint, trainLoss: stored.trainLoss, validationLoss: stored.validationLoss,
+                legacy: settings)
+            active = ActiveModel(
+                version: stored.version, trained: trained, lastFullAt: stored.lastFullAt,
+                validationMSE: stored.validationMSE)
+            logger.info("loaded active version", metadata: ["version": "\(stored.version)"])
+        }
+        lastIssued = issued
+        loaded = true
+    }
+
+    /// Reads new rows and merges them into the in-memory series.
+    private func ingest(_ connection: PostgresConnection, _ settings: ModelSettings) async throws -> SeriesSet {
+        let source = readSource(settings)
+        if source != readingSource { series = nil }
+        let watermarks = series?.watermarks ?? [:]
+        let (resolved, read) = try await connection.withSession { session in
+            let resolved = try SourceCatalog.resolve(source, in: session)
+            let read = try SeriesReader(source: resolved, options: settings.readOptions)
+                .read(in: session, after: watermarks)
+            return (resolved, read)
+        }
+        relationOID = resolved.oid
+        var set =
+            series
+            ?? SeriesSet(
+                frequency: source.frequency, maxHistory: settings.maxHistory, covariateColumns: source.covariateColumns)
+        let reports = set.merge(read)
+        series = set
+        readingSource = source
+        qualityToWrite.merge(reports.mapValues(\.json)) { $1 }
+        guard !set.series.isEmpty else { throw PipelineError.noSeries }
+        if read.rows > 0 {
+            logger.debug("read", metadata: ["rows": "\(read.rows)", "series": "\(set.series.count)"])
+        }
+        return set
+    }
+
+    /// Quality reports of reads not yet written to `forecast.series_state`.
+    private var qualityToWrite: [String: String] = [:]
+
+    /// Trains (on the pool) and publishes a new version; a rejected fine-tune is recorded.
+    private func train(
+        full: Bool, reason: String, _ settings: ModelSettings, _ set: SeriesSet, _ lease: Lease,
+        _ request: TakenRequest?
+    ) async throws {
+        let kind: VersionKind = full ? .full : .finetune
+        logger.info("training", metadata: ["kind": "\(kind)", "reason": "\(reason)"])
+        try await context.writer.write { [name] in try ModelStore.setState(name, .training, in: $0) }
+        let pipeline = TrainingPipeline(settings: settings)
+        let current = active
+        let started = ContinuousClock.now
+        let (progress, progressSink) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(16))
+        let outcome: FineTuneOutcome = try await withThrowingTaskGroup(of: Void.self) { group in
+            let connection = try await connected()
+            group.addTask {
+                for await payload in progress {
+                    _ = try? await connection.withSession { session in
+                        try session.execute(
+                            "SELECT pg_notify($1, $2)", [DaemonContext.progressChannel, payload])
+                    }
+                }
+            }
+            defer { progressSink.finish() }
+            let model = name
+            return try await context.pool.run { flag in
+                let callback: (TrainingEvent) -> TrainingControl = { event in
+                    if flag.isCancelled { return .stop }
+                    if case .epoch(let epoch, let loss, let validation, _) = event {
+                        let elapsed = (ContinuousClock.now - started).seconds
+                        let progress = TrainingProgress(
+                            model: model, request: request?.id, kind: kind, epoch: epoch + 1,
+                            epochs: full || current == nil ? settings.maxEpochs : 1, loss: loss.finite,
+                            validationLoss: validation?.finite, elapsedSeconds: elapsed)
+                        if let line = try? JSONLine.encode(progress) { progressSink.yield(line) }
+                    }
+                    return .continue
+                }
+                let result: FineTuneOutcome
+                if let current, !full {
+                    result = try pipeline.fineTune(current.trained, on: set, progress: callback)
+                } else {
+                    let trained = try pipeline.fullTrain(set, progress: callback)
+                    result = FineTuneOutcome(candidate: trained, accepted: true, reason: reason)
+                }
+                if flag.isCancelled { throw CancellationError() }
+                return result
+            }
+        }
+        guard let candidate = outcome.candidate, outcome.accepted else {
+            // The active version stays; say why.
+            let message = "incremental update not applied: \(outcome.reason)"
+            logger.notice("\(message)")
+            try await context.writer.write { [name] session in
+                try ModelStore.event(name, outcome.candidate == nil ? .info : .warning, message, in: session)
+                if let request { try ModelStore.finishRequest(request.id, error: nil, in: session) }
+            }
+            if let current {
+                active?.trained.trainedThrough = max(current.trained.trainedThrough, TrainingPipeline.newest(set))
+            }
+            return
+        }
+        var trained = candidate
+        let validationMSE = full ? trained.metrics.validationMSE : current?.validationMSE
+        if !full { trained.metrics.validationMSE = validationMSE }
+        let checkpoint = try trained.checkpoint()
+        let parent = current?.version
+        let owner = context.owner
+        let message = "\(kind) training done: \(outcome.reason)"
+        let version = try await context.writer.write { [trained] session in
+            let version = try ModelStore.writeVersion(
+                trained, checkpoint: checkpoint, kind: kind, parent: parent, activate: true, lease: lease, owner: owner,
+                in: session)
+            try ModelStore.event(lease.model, .info, "version \(version): \(message)", in: session)
+            if let request { try ModelStore.finishRequest(request.id, error: nil, in: session) }
+            return version
+        }
+        active = ActiveModel(
+            version: version, trained: trained,
+            lastFullAt: full ? Int64(Date().timeIntervalSince1970 * 1e6) : current?.lastFullAt,
+            validationMSE: validationMSE)
+        pending = []
+        liveError = (0, 0)
+        // Re-issue the newest forecasts with the new version (they replace the old rows).
+        lastIssued = [:]
+        logger.info(
+            "new active version",
+            metadata: [
+                "version": "\(version)", "kind": "\(kind)",
+                "val_loss": "\(trained.validationLoss.map { TrainingPipeline.format($0) } ?? "-")",
+                "seconds": "\(String(format: "%.1f", (ContinuousClock.now - started).seconds))",
+            ])
+    }
+
+    /// Forecasts every series that has newer data than its last forecast and writes the set,
+    /// with the series' watermarks and quality, in one transaction.
+    private func publish(_ settings: ModelSettings, _ set: SeriesSet, _ lease: Lease) async throws {
+        var rows: [ForecastRow] = []
+        var version = 0
+        // A forecast is issued at a series' last gap-free step, never after its last bucket:
+        // when no series has a bucket newer than its last forecast, there is nothing to do
+        // (and no need to copy every series into windows on each poll).
+        let hasNewData = set.series.values.contains { series in
+            lastIssued[series.key].map { series.lastBucketTime > $0 } ?? true
+        }
+        // A version trained on another grid cannot read this one: its forecasts stay as they
+        // are until the retrain the planner scheduled replaces it.
+        if let active, hasNewData, active.trained.frequency == set.frequency {
+            let trained = active.trained
+            let issued = lastIssued
+            rows = try await context.pool.run { _ in
+                try Forecaster.forecast(trained, series: set, after: issued)
+            }
+            version = active.version
+        }
+        guard !rows.isEmpty || !qualityToWrite.isEmpty else { return }
+        let watermarks = set.watermarks
+        let states = qualityToWrite.compactMap { key, quality in
+            watermarks[key].map { (series: key, watermark: $0, quality: quality) }
+        }
+        let owner = context.owner
+        try await context.writer.write { [rows, version] session in
+            try ModelStore.writeForecasts(
+                rows, version: version, states: states, lease: lease, owner: owner, in: session)
+        }
+        qualityToWrite = [:]
+        for row in rows where row.step == 1 { lastIssued[row.series] = row.issuedAt }
+        pending += rows
+        if !rows.isEmpty {
+            logger.info(
+                "forecasts written",
+                metadata: [
+                    "series": "\(Set(rows.map(\.series)).count)", "rows": "\(rows.count)", "version": "\(version)",
+                ])
+        }
+    }
+
+    /// At most hourly, after a successful cycle: deletes forecasts older than the configured
+    /// retention (`keep_forecasts_days`), in batches so other models' writes interleave. A
+    /// failure is logged and retried an hour later; it never puts the model in error.
+    private func pruneOldForecasts() async {
+        guard let keep = context.keepForecastsSeconds else { return }
+        let now = ContinuousClock.now
+        if let last = lastPruned, now - last < .seconds(3600) { return }
+        lastPruned = now
+        let name = self.name
+        let batch = 50_000
+        var total = 0
+        do {
+            while true {
+                let deleted = try await context.writer.write { session in
+                    try ModelStore.pruneForecasts(name, keepSeconds: keep, limit: batch, in: session)
+                }
+                total += deleted
+                if deleted < batch { break }
+            }
+        } catch is CancellationError {
+            return
+        } catch {
+            logger.warning("could not delete old forecasts: \(Self.describe(error))")
+        }
+        if total > 0 { logger.info("old forecasts deleted", metadata: ["rows": "\(total)"]) }
+    }
+
+    /// Fills `actual` and `seasonal_naive` of forecast steps whose target time has arrived, so
+    /// `forecast.accuracy` shows how good issued forecasts were.
+    private func recordActuals(_ connection: PostgresConnection, _ set: SeriesSet) async throws {
+        guard let newest = set.watermarks.values.max() else { return }
+        let name = self.name
+        let due = try await connection.withSession { session in
+            try ModelStore.unscored(name, through: newest, in: session)
+        }
+        guard !due.isEmpty else { return }
+        let season = Int64(set.frequency.seasonalPeriod)
+        var scores: [(series: String, issuedAt: Int64, targetTime: Int64, actual: Double, naive: Double?)] = []
+        for row in due {
+            guard let series = set.series[row.series], row.targetTime <= series.watermark,
+                let actual = series.value(at: row.targetTime)
+            else { continue }
+            let lag = season * ((Int64(row.step) + season - 1) / season)
+            let naive = series.value(at: row.targetTime - lag * series.frequency.microseconds)
+            scores.append((row.series, row.issuedAt, row.targetTime, Double(actual), naive.map(Double.init)))
+        }
+        let ready = scores
+        try await context.writer.write { session in try ModelStore.score(name, ready, in: session) }
+    }
+
+    /// Compares forecasts whose targets have arrived with the actuals (in scaled units).
+    private func scoreMaturedForecasts(_ set: SeriesSet) {
+        guard let active, !pending.isEmpty else { return }
+        var still: [ForecastRow] = []
+        for row in pending {
+            guard let series = set.series[row.series], row.targetTime <= series.watermark else {
+                still.append(row)
+                continue
+            }
+            guard let actual = series.value(at: row.targetTime),
+                let scaler = active.trained.scalers[row.series]?.first
+            else { continue }
+            let error = (row.value - Double(actual)) / Double(scaler.scale)
+            liveError.sum += error * error
+            liveError.count += 1
+        }
+        pending = still
+    }
+
+    /// Live MSE over validation MSE, once a horizon's worth of forecasts has matured.
+    private var driftRatio: Double? {
+        guard let settings, let reference = active?.validationMSE, reference > 0,
+            liveError.count >= max(settings.horizon, 24)
+        else { return nil }
+        return (liveError.sum / Double(liveError.count)) / max(reference, 1e-4)
+    }
+
+    /// Puts the model in `error` (once per distinct message) and fails a taken request.
+    private func record(_ message: String, request: TakenRequest?) async {
+        logger.error("\(message)")
+        let changed = message != lastError
+        lastError = message
+        do {
+            try await context.writer.write { [name] session in
+                try ModelStore.setState(name, .error, error: message, in: session)
+                if changed { try ModelStore.event(name, .error, message, in: session) }
+                if let request { try ModelStore.finishRequest(request.id, error: message, in: session) }
+            }
+        } catch {
+            logger.error("could not record the error: \(Self.describe(error))")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import Ingest
+import Logging
+import PostgresClient
+import ServiceLifecycle
+import Synchronization
+
+/// The daemon's main loop: holds leases on models (renewing them), and runs a cycle for
+/// each model when it is due — new data or a request was notified, its poll interval
+/// passed, or it has never run — at most `pool.size` at a time.
+///
+/// `progress` counts completed loop turns: systemd's watchdog is fed only while it moves.
+struct Scheduler: Service {
+    let context: DaemonContext
+    let notifications: NotificationInbox
+    let progress: SchedulerProgress
+
+    func run() async throws {
+        let logger = context.logger
+        var workers: [String: ModelWorker] = [:]
+        var lastRun: [String: ContinuousClock.Instant] = [:]
+        var leases: [String: Lease] = [:]
+        var lastRenewal: ContinuousClock.Instant?
+        var leaseConnection: PostgresConnection?
+        let started = ContinuousClock.now
+
+        let finished = FinishedCycles()
+        let wake = context.wake
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                var inFlight = Set<String>()
+                while !Task.isCancelledOrShuttingDown {
+                    let now = ContinuousClock.now
+                    let renewEvery = Duration.seconds(max(1, context.leaseSeconds / 3))
+                    // Leases: claim new models and renew ours.
+                    if lastRenewal.map({ now - $0 >= renewEvery }) ?? true {
+                        do {
+                            if leaseConnection == nil {
+                                leaseConnection = try await PostgresConnection.connect(context.settings)
+                            }
+                            let owner = context.owner
+                            let held = try await leaseConnection!.withSession { session in
+                                try ModelStore.releaseLeases(owner: owner, pausedOnly: true, in: session)
+                                return try ModelStore.claimLeases(
+                                    owner: owner, seconds: context.leaseSeconds, in: session)
+                            }
+                            leases = Dictionary(uniqueKeysWithValues: held.map { ($0.model, $0) })
+                            lastRenewal = now
+                        } catch is CancellationError {
+                            break
+                        } catch {
+                            logger.error("cannot claim leases: \(ModelWorker.describe(error))")
+                            await leaseConnection?.close()
+                            leaseConnection = nil
+                            leases = [:]
+                        }
+                    }
+                    // Forget models we no longer hold.
+                    for name in workers.keys where leases[name] == nil && !inFlight.contains(name) {
+                        await workers[name]?.close()
+                        workers[name] = nil
+                        lastRun[name] = nil
+                    }
+                    // Which models are due.
+                    let (relations, everyone) = notifications.take()
+                    var due: [String] = []
+                    for name in leases.keys.sorted() where !inFlight.contains(name) {
+                        let relation = await workers[name]?.relationOID
+                        let notified = everyone || relation.map { relations.contains($0) } ?? false
+                        let stale = lastRun[name].map { now - $0 >= context.pollInterval } ?? true
+                        if notified || stale { due.append(name) }
+                    }
+                    for name in due where inFlight.count < context.pool.size {
+                        guard let lease = leases[name] else { continue }
+                        let worker = workers[name] ?? ModelWorker(name: name, context: context)
+                        workers[name] = worker
+                        inFlight.insert(name)
+                        lastRun[name] = now
+                        group.addTask {
+                            finished.add(name, await worker.cycle(lease: lease))
+                            wake.signal()
+                        }
+                    }
+                    if let stall = context.stallSchedulerAfter, ContinuousClock.now - started > stall {
+                        // Test aid: behave like a hung main loop (no progress, no work).
+                        try? await Task.sleep(for: .seconds(1))
+                        continue
+                    }
+                    progress.tick()
+                    // Sleep until a cycle finishes, a notification arrives, or the next poll/renewal.
+                    await context.wake.wait(timeout: min(context.pollInterval, renewEvery))
+                    for (name, outcome) in finished.take() {
+                        inFlight.remove(name)
+                        if outcome == .dropped {
+                            await workers[name]?.close()
+                            workers[name] = nil
+                        }
+                    }
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            wake.signal()
+        }
+        for worker in workers.values { await worker.close() }
+        if let leaseConnection {
+            let owner = context.owner
+            _ = try? await leaseConnection.withSession { session in
+                try ModelStore.releaseLeases(owner: owner, in: session)
+            }
+            await leaseConnection.close()
+        }
+        logger.info("scheduler stopped")
+    }
+}
+
+/// Cycles that ended since the scheduler last looked.
+final class FinishedCycles: Sendable {
+    private let cycles = Mutex<[(String, ModelWorker.Outcome)]>([])
+    func add(_ name: String, _ outcome: ModelWorker.Outcome) { cycles.withLock { $0.append((name, outcome)) } }
+    func take() -> [(String, ModelWorker.Outcome)] {
+        cycles.withLock { cycles in
+            let taken = cycles
+            cycles = []
+            return taken
+        }
+    }
+}
+
+/// Counts scheduler loop turns; the watchdog pings only while it moves.
+final class SchedulerProgress: Sendable {
+    private let turns = Atomic<Int>(0)
+    func tick() { turns.add(1, ordering: .relaxed) }
+    var count: Int { turns.load(ordering: .relaxed) }
+}
