@@ -7,8 +7,8 @@ import PostgresClient
 /// `forecastd model ...`: the same operations as the SQL functions, from the shell.
 struct ModelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "model", abstract: "Create, list, show, pause, resume or drop models.",
-        subcommands: [Create.self, List.self, Show.self, Pause.self, Resume.self, Drop.self])
+        commandName: "model", abstract: "Create, alter, list, show, pause, resume or drop models.",
+        subcommands: [Create.self, Alter.self, List.self, Show.self, Pause.self, Resume.self, Drop.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -36,6 +36,72 @@ struct ModelCommand: AsyncParsableCommand {
                     SELECT name, source, frequency::text, horizon::text, lookback::text, options::text,
                            CASE WHEN notify_trigger THEN 'trigger' ELSE 'polling' END AS new_data
                     FROM forecast.create_model($1, $2, $3, $4, $5, $6::interval, $7, $8, $9::jsonb)
+                    """, arguments)
+                print(try TextTable(rows).render(.table), terminator: "")
+            }
+        }
+    }
+
+    struct Alter: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a model's settings; the daemon retrains (same as forecast.alter_model).",
+            discussion: """
+                Only the settings given change; the database checks the result as it checks a new \
+                model. --options is merged into the current options, and a key set to null is \
+                removed (back to its default), e.g. --options '{"quantiles": [0.05, 0.5, 0.95], "calendar": null}'.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Model name.") var name: String
+        @Option(help: "New relation holding the readings (optionally schema-qualified).") var source: String?
+        @Option(help: "New time column.") var timeColumn: String?
+        @Option(help: "New value column.") var valueColumn: String?
+        @Option(help: "New sensor-id column.") var seriesColumn: String?
+        @Flag(help: "Read the source as one series (no sensor-id column).") var noSeriesColumn = false
+        @Option(help: "New step of the series, a PostgreSQL interval.") var frequency: String?
+        @Option(help: "New number of steps to forecast.") var horizon: Int32?
+        @Option(help: "New number of input steps per forecast.") var lookback: Int32?
+        @Option(help: "JSON object merged into the options; a key set to null is removed.") var options: String?
+
+        func validate() throws {
+            if seriesColumn != nil && noSeriesColumn {
+                throw ValidationError("give --series-column or --no-series-column, not both")
+            }
+            let texts = [
+                ("--source", source), ("--time-column", timeColumn), ("--value-column", valueColumn),
+                ("--series-column", seriesColumn), ("--frequency", frequency),
+            ]
+            for case (let flag, let value?) in texts where value.trimmingCharacters(in: .whitespaces).isEmpty {
+                throw ValidationError("\(flag) must not be empty")
+            }
+            if let horizon, horizon < 1 { throw ValidationError("--horizon must be a positive integer") }
+            if let lookback, lookback < 1 { throw ValidationError("--lookback must be a positive integer") }
+            if let options {
+                let parsed = try? JSONSerialization.jsonObject(with: Data(options.utf8), options: .fragmentsAllowed)
+                guard parsed is [String: Any] else {
+                    throw ValidationError("--options must be a JSON object, e.g. '{\"hidden\": 32}'")
+                }
+            }
+            let given: [Any?] = [source, timeColumn, valueColumn, seriesColumn, frequency, horizon, lookback, options]
+            guard given.contains(where: { $0 != nil }) || noSeriesColumn else {
+                throw ValidationError("nothing to change: give at least one setting to alter")
+            }
+        }
+
+        func run() async throws {
+            try await reportingFailures {
+                let arguments: [(any PostgresEncodable)?] = [
+                    name, source, timeColumn, valueColumn, seriesColumn, frequency, horizon, lookback, options,
+                    noSeriesColumn,
+                ]
+                let rows = try await global.query(
+                    """
+                    SELECT name, source, time_column, value_column, series_column, frequency::text, horizon::text,
+                           lookback::text, options::text, state,
+                           CASE WHEN notify_trigger THEN 'trigger' ELSE 'polling' END AS new_data
+                    FROM forecast.alter_model(
+                        name => $1, source => $2::text, time_column => $3::text, value_column => $4::text,
+                        series_column => $5::text, frequency => $6::interval, horizon => $7::integer,
+                        lookback => $8::integer, options => $9::jsonb, clear_series_column => $10::boolean)
                     """, arguments)
                 print(try TextTable(rows).render(.table), terminator: "")
             }
