@@ -1,8 +1,9 @@
 import Foundation
 import Ingest
+import PostgresClient
 import Testing
 
-@testable import Daemon
+@testable import DaemonCore
 
 /// `forecast.alter_model` and `forecastd model alter` against a real PostgreSQL.
 @Suite(.database)
