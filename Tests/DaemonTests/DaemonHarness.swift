@@ -9,19 +9,33 @@ struct DaemonHarness {
     let databaseName: String
 
     /// ETTh1 (ETDataset, Zhou et al., AAAI 2021; CC BY-ND 4.0): hourly times and the
-    /// `OT` and `HUFL` columns, read from `../shared/data/ETTh1.csv` unmodified.
-    static let etth1: [(time: Date, ot: Double, hufl: Double)] = {
-        let url = URL(fileURLWithPath: #filePath)
+    /// `OT` and `HUFL` columns, read from the repository's unmodified copy, `data/ETTh1.csv`.
+    /// Throws (failing the test that needs it) when the file cannot be read.
+    static var etth1: [(time: Date, ot: Double, hufl: Double)] {
+        get throws { try etth1Rows.get() }
+    }
+
+    /// `<package>/data/ETTh1.csv`, found from this source file (`<package>/Tests/DaemonTests/`).
+    static var etth1URL: URL {
+        URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appending(path: "shared/data/ETTh1.csv")
-        let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+            .appending(path: "data/ETTh1.csv")
+    }
+
+    private static let etth1Rows = Result { () throws -> [(time: Date, ot: Double, hufl: Double)] in
+        let text: String
+        do {
+            text = try String(contentsOf: etth1URL, encoding: .utf8)
+        } catch {
+            throw HarnessError(description: "cannot read ETTh1 at \(etth1URL.path): \(error)")
+        }
         let start = 1_467_331_200.0  // 2016-07-01 00:00 UTC, the first row; rows are hourly
         return text.split(separator: "\n").dropFirst().enumerated().compactMap { index, line in
             let fields = line.split(separator: ",")
             guard fields.count == 8, let ot = Double(fields[7]), let hufl = Double(fields[1]) else { return nil }
             return (Date(timeIntervalSince1970: start + Double(index) * 3600), ot, hufl)
         }
-    }()
+    }
 
     /// A fresh database with the schema and an empty `readings (sensor, ts, value)` table.
     static func make(_ name: String) async throws -> DaemonHarness {
@@ -53,7 +67,11 @@ struct DaemonHarness {
 
     /// Appends ETTh1 hours `range` as two sensors, OT and HUFL, into `table`.
     func load(_ range: Range<Int>, into table: String = "readings") async throws {
-        let rows = Array(Self.etth1[range])
+        let all = try Self.etth1
+        guard range.upperBound <= all.count else {
+            throw HarnessError(description: "\(Self.etth1URL.path) has \(all.count) rows, not \(range.upperBound)")
+        }
+        let rows = Array(all[range])
         try await sql { session in
             try session.copyIn("COPY \(table) (sensor, ts, value) FROM STDIN (FORMAT binary)") { writer in
                 for row in rows {
@@ -140,4 +158,9 @@ final class DaemonProcess: @unchecked Sendable {
         }
         return (process.terminationStatus, elapsed)
     }
+}
+
+/// A harness precondition that does not hold (e.g. the data file is missing), with the path.
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
 }

@@ -23,7 +23,7 @@ struct DaemonTests {
         let daemon = try harness.startDaemon()
 
         // First forecasts: every series, 12 steps, issued at the last observation.
-        let firstIssued = DaemonHarness.etth1[1199].time
+        let firstIssued = try DaemonHarness.etth1[1199].time
         #expect(
             try await harness.waitUntil { session in
                 try session.query("SELECT count(*) FROM forecast.latest WHERE model = 'ett'")[0].decode(Int.self, at: 0)
@@ -40,7 +40,7 @@ struct DaemonTests {
 
         // A new chunk: an incremental update, and forecasts from the new last timestamp.
         try await harness.load(1200..<1248)
-        let secondIssued = DaemonHarness.etth1[1247].time
+        let secondIssued = try DaemonHarness.etth1[1247].time
         #expect(
             try await harness.waitUntil { session in
                 try session.query("SELECT min(issued_at) FROM forecast.latest WHERE model = 'ett'")[0]
