@@ -142,6 +142,15 @@ final class DaemonProcess: @unchecked Sendable {
 
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
+    /// How many times `text` occurs in the log so far.
+    func logCount(_ text: String) -> Int { log.components(separatedBy: text).count - 1 }
+
+    /// Waits until the log holds `text` at least `count` times; false if it did not within
+    /// `timeout`.
+    func waitForLog(_ text: String, count: Int = 1, timeout: Duration = .seconds(60)) async -> Bool {
+        await eventually(timeout: timeout) { logCount(text) >= count }
+    }
+
     /// Sends `signal` and waits (up to `timeout`) for the process to exit; returns the exit
     /// status (nil if it had to be killed) and how long it took.
     func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(20)) async -> (status: Int32?, elapsed: Duration) {
@@ -163,4 +172,15 @@ final class DaemonProcess: @unchecked Sendable {
 /// A harness precondition that does not hold (e.g. the data file is missing), with the path.
 struct HarnessError: Error, CustomStringConvertible {
     let description: String
+}
+
+/// Checks `condition` every 50 ms until it holds (true) or `timeout` passes (false): waiting
+/// for an event, not for a guessed duration.
+func eventually(timeout: Duration = .seconds(60), _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while !condition() {
+        guard ContinuousClock.now < deadline, !Task.isCancelled else { return false }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return true
 }
