@@ -151,6 +151,16 @@ final class DaemonProcess: @unchecked Sendable {
         await eventually(timeout: timeout) { logCount(text) >= count }
     }
 
+    /// CPU time (user and system) the process has used so far, in seconds, from `/proc`.
+    var cpuSeconds: Double {
+        let stat = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8)) ?? ""
+        // Fields after the parenthesised command name start at field 3 (state); utime and
+        // stime are fields 14 and 15, in clock ticks.
+        let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     /// Sends `signal` and waits (up to `timeout`) for the process to exit; returns the exit
     /// status (nil if it had to be killed) and how long it took.
     func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(20)) async -> (status: Int32?, elapsed: Duration) {

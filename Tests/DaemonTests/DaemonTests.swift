@@ -237,7 +237,10 @@ struct DaemonTests {
                 try session.query("SELECT state FROM forecast.models WHERE name = 'ett'")[0].decode(String.self, at: 0)
                     == "training"
             })
-        try await Task.sleep(for: .milliseconds(500))
+        // The state is set just before training starts on the pool, and little else runs:
+        // half a second of CPU used since then means SIGTERM lands in the middle of training.
+        let cpuAtTraining = daemon.cpuSeconds
+        #expect(await eventually { daemon.cpuSeconds - cpuAtTraining >= 0.5 }, "\(daemon.log)")
         let stopped = await daemon.stop()
         #expect(stopped.status == 0, "\(daemon.log)")
         #expect(stopped.elapsed < .seconds(10))
