@@ -112,7 +112,7 @@ let package = Package(
             dependencies: ["SchemaEmbedder"],
             path: "Plugins/EmbedSchemas"
         ),
-        .testTarget(name: "ForecastTests", dependencies: ["Forecast"], swiftSettings: strict),
+        .testTarget(name: "ForecastTests", dependencies: ["Forecast"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "PostgresClient"], swiftSettings: strict),
         .testTarget(
             name: "DaemonTests", dependencies: ["DaemonCore", "Forecast", "Ingest", "PostgresClient"],

@@ -10,19 +10,33 @@ struct DaemonHarness {
     let databaseName: String
 
     /// ETTh1 (ETDataset, Zhou et al., AAAI 2021; CC BY-ND 4.0): hourly times and the
-    /// `OT` and `HUFL` columns, read from `../shared/data/ETTh1.csv` unmodified.
-    static let etth1: [(time: Date, ot: Double, hufl: Double)] = {
-        let url = URL(fileURLWithPath: #filePath)
+    /// `OT` and `HUFL` columns, read from the repository's unmodified copy, `data/ETTh1.csv`.
+    /// Throws (failing the test that needs it) when the file cannot be read.
+    static var etth1: [(time: Date, ot: Double, hufl: Double)] {
+        get throws { try etth1Rows.get() }
+    }
+
+    /// `<package>/data/ETTh1.csv`, found from this source file (`<package>/Tests/DaemonTests/`).
+    static var etth1URL: URL {
+        URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appending(path: "shared/data/ETTh1.csv")
-        let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+            .appending(path: "data/ETTh1.csv")
+    }
+
+    private static let etth1Rows = Result { () throws -> [(time: Date, ot: Double, hufl: Double)] in
+        let text: String
+        do {
+            text = try String(contentsOf: etth1URL, encoding: .utf8)
+        } catch {
+            throw HarnessError(description: "cannot read ETTh1 at \(etth1URL.path): \(error)")
+        }
         let start = 1_467_331_200.0  // 2016-07-01 00:00 UTC, the first row; rows are hourly
         return text.split(separator: "\n").dropFirst().enumerated().compactMap { index, line in
             let fields = line.split(separator: ",")
             guard fields.count == 8, let ot = Double(fields[7]), let hufl = Double(fields[1]) else { return nil }
             return (Date(timeIntervalSince1970: start + Double(index) * 3600), ot, hufl)
         }
-    }()
+    }
 
     /// A fresh database with the schema and an empty `readings (sensor, ts, value)` table.
     static func make(_ name: String) async throws -> DaemonHarness {
@@ -54,7 +68,11 @@ struct DaemonHarness {
 
     /// Appends ETTh1 hours `range` as two sensors, OT and HUFL, into `table`.
     func load(_ range: Range<Int>, into table: String = "readings") async throws {
-        let rows = Array(Self.etth1[range])
+        let all = try Self.etth1
+        guard range.upperBound <= all.count else {
+            throw HarnessError(description: "\(Self.etth1URL.path) has \(all.count) rows, not \(range.upperBound)")
+        }
+        let rows = Array(all[range])
         try await sql { session in
             try session.copyIn("COPY \(table) (sensor, ts, value) FROM STDIN (FORMAT binary)") { writer in
                 for row in rows {
@@ -125,6 +143,25 @@ final class DaemonProcess: @unchecked Sendable {
 
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
+    /// How many times `text` occurs in the log so far.
+    func logCount(_ text: String) -> Int { log.components(separatedBy: text).count - 1 }
+
+    /// Waits until the log holds `text` at least `count` times; false if it did not within
+    /// `timeout`.
+    func waitForLog(_ text: String, count: Int = 1, timeout: Duration = .seconds(60)) async -> Bool {
+        await eventually(timeout: timeout) { logCount(text) >= count }
+    }
+
+    /// CPU time (user and system) the process has used so far, in seconds, from `/proc`.
+    var cpuSeconds: Double {
+        let stat = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8)) ?? ""
+        // Fields after the parenthesised command name start at field 3 (state); utime and
+        // stime are fields 14 and 15, in clock ticks.
+        let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     /// Sends `signal` and waits (up to `timeout`) for the process to exit; returns the exit
     /// status (nil if it had to be killed) and how long it took.
     func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(20)) async -> (status: Int32?, elapsed: Duration) {
@@ -141,4 +178,20 @@ final class DaemonProcess: @unchecked Sendable {
         }
         return (process.terminationStatus, elapsed)
     }
+}
+
+/// A harness precondition that does not hold (e.g. the data file is missing), with the path.
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// Checks `condition` every 50 ms until it holds (true) or `timeout` passes (false): waiting
+/// for an event, not for a guessed duration.
+func eventually(timeout: Duration = .seconds(60), _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while !condition() {
+        guard ContinuousClock.now < deadline, !Task.isCancelled else { return false }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return true
 }

@@ -24,7 +24,7 @@ struct DaemonTests {
         let daemon = try harness.startDaemon()
 
         // First forecasts: every series, 12 steps, issued at the last observation.
-        let firstIssued = DaemonHarness.etth1[1199].time
+        let firstIssued = try DaemonHarness.etth1[1199].time
         #expect(
             try await harness.waitUntil { session in
                 try session.query("SELECT count(*) FROM forecast.latest WHERE model = 'ett'")[0].decode(Int.self, at: 0)
@@ -41,7 +41,7 @@ struct DaemonTests {
 
         // A new chunk: an incremental update, and forecasts from the new last timestamp.
         try await harness.load(1200..<1248)
-        let secondIssued = DaemonHarness.etth1[1247].time
+        let secondIssued = try DaemonHarness.etth1[1247].time
         #expect(
             try await harness.waitUntil { session in
                 try session.query("SELECT min(issued_at) FROM forecast.latest WHERE model = 'ett'")[0]
@@ -238,7 +238,10 @@ struct DaemonTests {
                 try session.query("SELECT state FROM forecast.models WHERE name = 'ett'")[0].decode(String.self, at: 0)
                     == "training"
             })
-        try await Task.sleep(for: .milliseconds(500))
+        // The state is set just before training starts on the pool, and little else runs:
+        // half a second of CPU used since then means SIGTERM lands in the middle of training.
+        let cpuAtTraining = daemon.cpuSeconds
+        #expect(await eventually { daemon.cpuSeconds - cpuAtTraining >= 0.5 }, "\(daemon.log)")
         let stopped = await daemon.stop()
         #expect(stopped.status == 0, "\(daemon.log)")
         #expect(stopped.elapsed < .seconds(10))

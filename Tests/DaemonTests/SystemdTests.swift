@@ -27,8 +27,7 @@ struct SystemdTests {
         #expect(await socket.waitFor("READY=1"), "\(daemon.log)")
         let ready = ContinuousClock.now
         // Pings every second (half of WATCHDOG_USEC) while the scheduler moves.
-        try await Task.sleep(for: .seconds(4))
-        #expect(socket.count("WATCHDOG=1", since: ready) >= 2)
+        #expect(await socket.waitFor("WATCHDOG=1", count: 2, since: ready), "\(daemon.log)")
         #expect(socket.messages.contains { $0.fields.contains { $0.hasPrefix("STATUS=") } })
 
         // SIGHUP: RELOADING=1 with MONOTONIC_USEC, then READY=1; the new level applies.
@@ -40,17 +39,15 @@ struct SystemdTests {
         let monotonic = reloading?.fields.first { $0.hasPrefix("MONOTONIC_USEC=") }
         #expect(monotonic.flatMap { UInt64($0.dropFirst("MONOTONIC_USEC=".count)) } != nil)
         #expect(await socket.waitFor("READY=1", since: hangup))
-        try await Task.sleep(for: .seconds(2))
-        #expect(daemon.log.contains("configuration reloaded"))
-        #expect(daemon.log.contains(" debug "))
+        #expect(await daemon.waitForLog("configuration reloaded"), "\(daemon.log)")
+        #expect(await daemon.waitForLog(" debug "), "\(daemon.log)")
 
         // An invalid file on reload keeps the old configuration and says why.
         try "workers: many\n".write(toFile: config, atomically: true, encoding: .utf8)
         let badHangup = ContinuousClock.now
         kill(daemon.process.processIdentifier, SIGHUP)
         #expect(await socket.waitFor("READY=1", since: badHangup))
-        try await Task.sleep(for: .milliseconds(500))
-        #expect(daemon.log.contains("reload failed, keeping the previous configuration"))
+        #expect(await daemon.waitForLog("reload failed, keeping the previous configuration"), "\(daemon.log)")
         #expect(daemon.log.contains("workers: must be an integer"))
         #expect(daemon.process.isRunning)
 
@@ -72,13 +69,21 @@ struct SystemdTests {
                 "NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "1000000", "FORECASTD_DEBUG_STALL_SCHEDULER_AFTER": "2",
             ])
         #expect(await socket.waitFor("READY=1"), "\(daemon.log)")
+        // The scheduler started before READY, so it stalls by `stallBegan` and never turns
+        // again: at most the ping for its last turn follows, then every watchdog check (each
+        // 250 ms) withholds the ping. Wait for five checks withheld after `stallBegan`.
+        let stallBegan = ContinuousClock.now + .seconds(2)
         #expect(await socket.waitFor("WATCHDOG=1"))
-        try await Task.sleep(for: .seconds(3))
-        // After the stall began (2 s after start), at most one more ping went out.
-        let quiet = ContinuousClock.now
-        try await Task.sleep(for: .seconds(3))
-        #expect(socket.count("WATCHDOG=1", since: quiet) == 0)
-        #expect(daemon.log.contains("withholding the watchdog ping"))
+        let withheld = "withholding the watchdog ping"
+        var withheldBefore: Int?
+        let stalled = await eventually {
+            guard ContinuousClock.now >= stallBegan else { return false }
+            let count = daemon.logCount(withheld)
+            withheldBefore = withheldBefore ?? count
+            return count >= (withheldBefore ?? count) + 5
+        }
+        #expect(stalled, "\(daemon.log)")
+        #expect(socket.count("WATCHDOG=1", since: stallBegan) <= 1)
         _ = await daemon.stop()
     }
 

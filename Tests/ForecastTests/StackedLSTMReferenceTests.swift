@@ -7,22 +7,25 @@ import Testing
 @Suite struct StackedLSTMReferenceTests {
     static let tolerance = 1e-4
     static let floor = 0.1
-    static let cases = (try? ReferenceCase.loadAll()) ?? []
+    static let names = ["tiny_one_layer", "stacked_two_layers", "three_layers_long_sequence", "quantile_head"]
+    /// Loaded once; a missing or malformed fixture fails every test here, naming the file.
+    static let cases = Result { try ReferenceCase.loadAll() }
 
-    @Test func fixtureHasFourCases() {
-        #expect(
-            Self.cases.map(\.name) == [
-                "tiny_one_layer", "stacked_two_layers", "three_layers_long_sequence", "quantile_head",
-            ])
+    static func reference(_ name: String) throws -> ReferenceCase {
+        try #require(try cases.get().first { $0.name == name }, "no case \(name) in \(ReferenceCase.fixtureURL.path)")
+    }
+
+    @Test func fixtureHasFourCases() throws {
+        #expect(try Self.cases.get().map(\.name) == Self.names)
     }
 
     static func model(_ reference: ReferenceCase) throws -> StackedLSTM {
         try StackedLSTM(configuration: reference.configuration, parameters: reference.parameters.map(Float.init))
     }
 
-    @Test(arguments: cases.map(\.name))
+    @Test(arguments: names)
     func forwardMatches(name: String) throws {
-        let reference = try #require(Self.cases.first { $0.name == name })
+        let reference = try Self.reference(name)
         let model = try Self.model(reference)
         let configuration = reference.configuration
         let batch = reference.batch
@@ -59,9 +62,9 @@ import Testing
         #expect(maxScaledError(predicted, reference.prediction, floor: Self.floor) <= Self.tolerance)
     }
 
-    @Test(arguments: cases.map(\.name))
+    @Test(arguments: names)
     func lossGradientsAndAdamStepMatch(name: String) throws {
-        let reference = try #require(Self.cases.first { $0.name == name })
+        let reference = try Self.reference(name)
         var model = try Self.model(reference)
         let (loss, gradient) = model.lossAndGradient(
             inputs: reference.inputs.map(Float.init), targets: reference.targets.map(Float.init),

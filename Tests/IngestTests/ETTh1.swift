@@ -3,22 +3,30 @@ import Ingest
 import PostgresClient
 
 /// The ETTh1 data set (ETDataset, Zhou et al., AAAI 2021; CC BY-ND 4.0), read from the
-/// shared folder beside the repository (`../shared/data/ETTh1.csv`), never modified.
+/// repository's unmodified copy, `data/ETTh1.csv`.
 enum ETTh1 {
     static let columns = ["HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL", "OT"]
 
+    /// `<package>/data/ETTh1.csv`, found from this source file (`<package>/Tests/IngestTests/`).
     static var url: URL {
-        if let shared = ProcessInfo.processInfo.environment["FORECASTD_SHARED_DIR"] {
-            return URL(fileURLWithPath: shared).appending(path: "data/ETTh1.csv")
-        }
-        return URL(fileURLWithPath: #filePath)
+        URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appending(path: "shared/data/ETTh1.csv")
+            .appending(path: "data/ETTh1.csv")
+    }
+
+    /// A missing or malformed file, named by its path (a test failure, never a trap).
+    struct FileError: Error, CustomStringConvertible {
+        let description: String
     }
 
     /// Rows as (UTC time, seven readings).
     static func load() throws -> [(time: Date, values: [Double])] {
-        let text = try String(contentsOf: url, encoding: .utf8)
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw FileError(description: "cannot read ETTh1 at \(url.path): \(error)")
+        }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")

@@ -38,18 +38,28 @@ struct PostgresNotifyTests {
 
     @Test func cancellingAWaitReturnsPromptly() async throws {
         let listener = try await TestDatabase.connect()
-        let clock = ContinuousClock()
-        let start = clock.now
+        let (waiting, waitingSink) = AsyncStream.makeStream(of: Void.self)
         let waiter = Task {
-            try await listener.withSession { session in
+            defer { waitingSink.finish() }
+            return try await listener.withSession { session in
                 try session.listen("forecastd_cancel_channel")
+                waitingSink.yield()
                 return try session.waitForNotification(timeout: .seconds(30))
             }
         }
-        try await Task.sleep(for: .milliseconds(200))
+        // Cancel only once the body has listened and is entering the wait: a cancel landing
+        // before the body starts skips it, and the test would then prove nothing.
+        var entered = false
+        for await _ in waiting {
+            entered = true
+            break
+        }
+        #expect(entered, "the session never reached waitForNotification")
+        let clock = ContinuousClock()
+        let cancelled = clock.now
         waiter.cancel()
         await #expect(throws: CancellationError.self) { try await waiter.value }
-        #expect(clock.now - start < .seconds(2))
+        #expect(clock.now - cancelled < .seconds(2))
         await listener.close()
     }
 }

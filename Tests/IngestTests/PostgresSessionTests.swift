@@ -66,21 +66,51 @@ struct PostgresSessionTests {
 
     @Test func cancellingATaskCancelsItsStatement() async throws {
         let connection = try await TestDatabase.connect()
-        let clock = ContinuousClock()
-        let start = clock.now
+        let pid = try await connection.withSession { session in
+            try session.query("SELECT pg_backend_pid()")[0].decode(Int.self, at: 0)
+        }
         let sleeper = Task {
             try await connection.withSession { session in try session.execute("SELECT pg_sleep(30)") }
         }
-        try await Task.sleep(for: .milliseconds(300))
+        // Cancel only once the server is running the statement (not before it was sent).
+        let running = try await Self.waitUntilRunning(pid: pid, query: "pg_sleep")
+        #expect(running, "backend \(pid) never ran pg_sleep")
+        let clock = ContinuousClock()
+        let cancelled = clock.now
         sleeper.cancel()
         await #expect(throws: CancellationError.self) { try await sleeper.value }
-        #expect(clock.now - start < .seconds(2))
+        #expect(clock.now - cancelled < .seconds(2))
         // The connection is still usable afterwards.
         let value = try await connection.withSession { session in
             try session.query("SELECT 5")[0].decode(Int.self, at: 0)
         }
         #expect(value == 5)
         await connection.close()
+    }
+
+    /// Polls `pg_stat_activity` from a second connection until backend `pid` is active in a
+    /// statement containing `query`; false if it was not within `timeout`.
+    static func waitUntilRunning(pid: Int, query: String, timeout: Duration = .seconds(30)) async throws -> Bool {
+        let observer = try await TestDatabase.connect()
+        do {
+            let deadline = ContinuousClock.now + timeout
+            var running = false
+            while !running && ContinuousClock.now < deadline {
+                running = try await observer.withSession { session in
+                    try session.query(
+                        """
+                        SELECT count(*)::int8 FROM pg_stat_activity
+                        WHERE pid = $1 AND state = 'active' AND position($2 IN query) > 0
+                        """, [pid, query])[0].decode(Int.self, at: 0) == 1
+                }
+                if !running { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            await observer.close()
+            return running
+        } catch {
+            await observer.close()
+            throw error
+        }
     }
 
     @Test func cancellationBeforeStartNeverRunsTheBody() async throws {
