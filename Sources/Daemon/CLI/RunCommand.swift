@@ -1,8 +1,8 @@
-import ArgumentParser
+public import ArgumentParser
 import DaemonCore
 import Foundation
 import Ingest
-import Logging
+public import Logging
 import PostgresClient
 import ServiceLifecycle
 
@@ -26,12 +26,9 @@ struct RunCommand: AsyncParsableCommand {
     var pollInterval: Double?
     @Option(help: "Seconds a model lease lasts without renewal (default 30).") var leaseSeconds: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info).")
-    var logLevel: String?
+    var logLevel: Logger.Level?
 
     func validate() throws {
-        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
-            throw ValidationError("unknown --log-level \(logLevel)")
-        }
         if let pollInterval, pollInterval <= 0 { throw ValidationError("--poll-interval must be positive") }
         if let leaseSeconds, leaseSeconds < 3 { throw ValidationError("--lease-seconds must be at least 3") }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
@@ -50,7 +47,7 @@ struct RunCommand: AsyncParsableCommand {
         if let workers { configuration.workers = workers }
         if let pollInterval { configuration.pollInterval = pollInterval }
         if let leaseSeconds { configuration.leaseSeconds = leaseSeconds }
-        if let logLevel, let level = Logger.Level(rawValue: logLevel) { configuration.logLevel = level }
+        if let logLevel { configuration.logLevel = logLevel }
         return configuration
     }
 
@@ -75,3 +72,5 @@ enum DaemonLogging {
         return (RuntimeConfiguration(configuration, logLevel: box), Logger(label: "forecastd"))
     }
 }
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

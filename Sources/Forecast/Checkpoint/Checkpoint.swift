@@ -1,4 +1,4 @@
-/// A model with its input normalisation and caller metadata, in a versioned binary format.
+/// A model with its caller metadata, in a versioned binary format.
 ///
 /// Layout, all integers and floats little-endian, no padding (format version 1):
 ///
@@ -16,9 +16,9 @@
 ///     41      1           quantileOrdering (0 sorted, 1 unconstrained)
 ///     42      4           quantile count Q, UInt32
 ///     46      4 Q         quantile levels, Float32
-///     ...     4           normalisation channel count N, UInt32
-///     ...     4 N         shift, Float32
-///     ...     4 N         scale, Float32
+///     ...     4           reserved channel count N, UInt32 (written 0; scaling lives in
+///                         the caller's metadata)
+///     ...     8 N         reserved, Float32 (skipped when read)
 ///     ...     4           metadata length M, UInt32
 ///     ...     M           metadata, opaque bytes
 ///     ...     8           parameter count P, UInt64 (must equal ParameterLayout(config).count)
@@ -36,14 +36,11 @@ public struct Checkpoint: Sendable, Equatable {
 
     /// The model, configuration and weights.
     public var model: StackedLSTM
-    /// How inputs were normalised for training.
-    public var normalization: Normalization
     /// Opaque caller data (for example series id, training window, data watermark).
     public var metadata: [UInt8]
 
-    public init(model: StackedLSTM, normalization: Normalization = .identity, metadata: [UInt8] = []) {
+    public init(model: StackedLSTM, metadata: [UInt8] = []) {
         self.model = model
-        self.normalization = normalization
         self.metadata = metadata
     }
 
@@ -60,9 +57,7 @@ public struct Checkpoint: Sendable, Equatable {
         writer.bytes([c.linearSkip ? 1 : 0, c.quantileOrdering.rawValue])
         writer.uint32(UInt32(c.quantiles.count))
         c.quantiles.forEach { writer.float($0) }
-        writer.uint32(UInt32(normalization.shift.count))
-        normalization.shift.forEach { writer.float($0) }
-        normalization.scale.forEach { writer.float($0) }
+        writer.uint32(0)
         writer.uint32(UInt32(metadata.count))
         writer.bytes(metadata)
         writer.uint64(UInt64(model.parameters.count))
@@ -102,14 +97,12 @@ public struct Checkpoint: Sendable, Equatable {
         }
         guard checksumMatches() else { throw .checksumMismatch }
         model = body.model
-        normalization = body.normalization
         metadata = body.metadata
     }
 
     /// The fields after the version, as read.
     private struct Body {
         let model: StackedLSTM
-        let normalization: Normalization
         let metadata: [UInt8]
 
         init(reader: inout ByteReader) throws(CheckpointError) {
@@ -131,8 +124,7 @@ public struct Checkpoint: Sendable, Equatable {
             }
             let quantiles = try reader.floats(try count(1024))
             let channels = try count(1 << 20)
-            let shift = try reader.floats(channels)
-            let scale = try reader.floats(channels)
+            _ = try reader.floats(2 * channels)
             metadata = try reader.bytes(try count(Int(UInt32.max)))
             let parameterCount = try reader.uint64()
             let configuration = ModelConfiguration(
@@ -153,7 +145,6 @@ public struct Checkpoint: Sendable, Equatable {
             } catch {
                 throw .invalidContent(error.message)
             }
-            normalization = Normalization(shift: shift, scale: scale)
         }
     }
 }

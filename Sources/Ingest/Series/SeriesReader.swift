@@ -7,12 +7,16 @@ public struct ReadOptions: Sendable, Hashable, Codable {
     public var aggregation: Aggregation = .mean
     /// The first read of a source goes back at most this many steps from its newest
     /// reading, and a series keeps at most this many steps of history.
-    public var maxHistory: Int = 20_000
+    public var maxHistory: Int = Self.defaultMaxHistory
     /// Steps before the watermark's bucket that every incremental read re-reads (the
     /// watermark's own bucket is always re-read), so late or corrected rows are absorbed.
     public var overlap: Int = 24
 
-    public init(aggregation: Aggregation = .mean, maxHistory: Int = 20_000, overlap: Int = 24) {
+    /// Steps of history per series unless a model says otherwise (`max_history`; the SQL
+    /// API documents the same default).
+    public static let defaultMaxHistory = 20_000
+
+    public init(aggregation: Aggregation = .mean, maxHistory: Int = defaultMaxHistory, overlap: Int = 24) {
         self.aggregation = aggregation
         self.maxHistory = maxHistory
         self.overlap = overlap

@@ -10,7 +10,8 @@ public struct SeriesSet: Sendable {
     private var gapCounts: [String: (revision: Int, maxGap: Int, interpolated: Int, missing: Int, segments: Int)] =
         [:]
 
-    public init(frequency: Frequency, maxHistory: Int = 20_000, covariateColumns: [String] = []) {
+    public init(frequency: Frequency, maxHistory: Int = ReadOptions.defaultMaxHistory, covariateColumns: [String] = [])
+    {
         self.frequency = frequency
         self.maxHistory = maxHistory
         self.covariateColumns = covariateColumns

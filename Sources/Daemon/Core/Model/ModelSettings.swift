@@ -22,7 +22,7 @@ struct ModelSettings: Sendable, Hashable {
     var updateEvery: Int
     /// Seconds between scheduled full retrains, or nil.
     var retrainEvery: Double?
-    var maxHistory = 20_000
+    var maxHistory = ReadOptions.defaultMaxHistory
 
     /// Options of `forecast.create_model` that this daemon understands.
     struct InvalidOptions: Error, CustomStringConvertible {

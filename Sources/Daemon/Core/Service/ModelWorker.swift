@@ -254,6 +254,7 @@ actor ModelWorker {
             logger.notice("\(message)")
             try await context.writer.write { [name] session in
                 try ModelStore.event(name, outcome.candidate == nil ? .info : .warning, message, in: session)
+                try ModelStore.setState(name, .active, in: session)
                 if let request { try ModelStore.finishRequest(request.id, error: nil, in: session) }
             }
             if let current {
@@ -273,6 +274,7 @@ actor ModelWorker {
                 trained, checkpoint: checkpoint, kind: kind, parent: parent, activate: true, lease: lease, owner: owner,
                 in: session)
             try ModelStore.event(lease.model, .info, "version \(version): \(message)", in: session)
+            try ModelStore.setState(lease.model, .active, in: session)
             if let request { try ModelStore.finishRequest(request.id, error: nil, in: session) }
             return version
         }

@@ -1,21 +1,55 @@
 import Foundation
 import Ingest
-import PostgresClient
 
 extension QualityReport {
-    /// The report as stored in `forecast.series_state.quality`, with snake_case keys.
+    /// The report as stored in `forecast.series_state.quality`: snake_case keys, times in
+    /// ISO 8601 (UTC), plus the total `rows_dropped`.
     var json: String {
-        var fields: [String: Any] = [
-            "rows_read": rowsRead, "rows_dropped": rowsDropped, "dropped_null_time": droppedNullTime,
-            "dropped_null_value": droppedNullValue, "dropped_nan": droppedNaN, "dropped_infinite": droppedInfinite,
-            "dropped_outside_window": droppedOutsideWindow, "buckets_observed": bucketsObserved,
-            "buckets_merged": bucketsMerged, "buckets_interpolated": bucketsInterpolated,
-            "buckets_missing": bucketsMissing, "segments": segments,
-        ]
-        let formatter = ISO8601DateFormatter()
-        if let firstTime { fields["first_time"] = formatter.string(from: firstTime) }
-        if let lastTime { fields["last_time"] = formatter.string(from: lastTime) }
-        let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8)
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = .sortedKeys
+        let data = (try? encoder.encode(StoredQuality(self))) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// `QualityReport` with the column names users query.
+private struct StoredQuality: Encodable {
+    var rowsRead, rowsDropped, droppedNullTime, droppedNullValue, droppedNaN, droppedInfinite: Int
+    var droppedOutsideWindow, bucketsObserved, bucketsMerged, bucketsInterpolated, bucketsMissing, segments: Int
+    var firstTime, lastTime: Date?
+
+    init(_ report: QualityReport) {
+        rowsRead = report.rowsRead
+        rowsDropped = report.rowsDropped
+        droppedNullTime = report.droppedNullTime
+        droppedNullValue = report.droppedNullValue
+        droppedNaN = report.droppedNaN
+        droppedInfinite = report.droppedInfinite
+        droppedOutsideWindow = report.droppedOutsideWindow
+        bucketsObserved = report.bucketsObserved
+        bucketsMerged = report.bucketsMerged
+        bucketsInterpolated = report.bucketsInterpolated
+        bucketsMissing = report.bucketsMissing
+        segments = report.segments
+        firstTime = report.firstTime
+        lastTime = report.lastTime
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case segments
+        case rowsRead = "rows_read"
+        case rowsDropped = "rows_dropped"
+        case droppedNullTime = "dropped_null_time"
+        case droppedNullValue = "dropped_null_value"
+        case droppedNaN = "dropped_nan"
+        case droppedInfinite = "dropped_infinite"
+        case droppedOutsideWindow = "dropped_outside_window"
+        case bucketsObserved = "buckets_observed"
+        case bucketsMerged = "buckets_merged"
+        case bucketsInterpolated = "buckets_interpolated"
+        case bucketsMissing = "buckets_missing"
+        case firstTime = "first_time"
+        case lastTime = "last_time"
     }
 }
