@@ -7,7 +7,7 @@ import Synchronization
 
 /// The daemon's main loop: holds leases on models (renewing them), and runs a cycle for
 /// each model when it is due — new data or a request was notified, its poll interval
-/// passed, or it has never run — at most `pool.size` at a time.
+/// passed, or it has never run (`DuePlanner`) — at most `pool.size` at a time.
 ///
 /// `progress` counts completed loop turns: systemd's watchdog is fed only while it moves.
 struct Scheduler: Service {
@@ -61,16 +61,19 @@ struct Scheduler: Service {
                         workers[name] = nil
                         lastRun[name] = nil
                     }
-                    // Which models are due.
-                    let (relations, everyone) = notifications.take()
-                    var due: [String] = []
-                    for name in leases.keys.sorted() where !inFlight.contains(name) {
-                        let relation = await workers[name]?.relationOID
-                        let notified = everyone || relation.map { relations.contains($0) } ?? false
-                        let stale = lastRun[name].map { now - $0 >= context.pollInterval } ?? true
-                        if notified || stale { due.append(name) }
+                    // Which models are due: the workers' relations first (actor reads), then
+                    // the decision itself, a pure function of what the scheduler knows.
+                    let notified = notifications.take()
+                    var relations: [String: Int64] = [:]
+                    for name in leases.keys where !inFlight.contains(name) {
+                        relations[name] = await workers[name]?.relationOID
                     }
-                    for name in due where inFlight.count < context.pool.size {
+                    let due = DuePlanner.due(
+                        DueFacts(
+                            leased: Set(leases.keys), inFlight: inFlight, lastRun: lastRun, relations: relations,
+                            notifiedRelations: notified.relations, everyone: notified.everyone, now: now,
+                            pollInterval: context.pollInterval, capacity: context.pool.size - inFlight.count))
+                    for name in due {
                         guard let lease = leases[name] else { continue }
                         let worker = workers[name] ?? ModelWorker(name: name, context: context)
                         workers[name] = worker
