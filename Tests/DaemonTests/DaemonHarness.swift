@@ -184,14 +184,3 @@ final class DaemonProcess: @unchecked Sendable {
 struct HarnessError: Error, CustomStringConvertible {
     let description: String
 }
-
-/// Checks `condition` every 50 ms until it holds (true) or `timeout` passes (false): waiting
-/// for an event, not for a guessed duration.
-func eventually(timeout: Duration = .seconds(60), _ condition: () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while !condition() {
-        guard ContinuousClock.now < deadline, !Task.isCancelled else { return false }
-        try? await Task.sleep(for: .milliseconds(50))
-    }
-    return true
-}

@@ -56,4 +56,15 @@ struct WakeSignalTests {
         let waited = await Self.elapsed { await wake.wait(timeout: .milliseconds(50)) }
         #expect(waited >= .milliseconds(50) && waited < Self.long / 2)
     }
+
+    /// A task cancelled before it waits returns at once, not at the next signal.
+    @Test func aCancelledTaskDoesNotWait() async {
+        let wake = WakeSignal()
+        let task = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return await Self.elapsed { await wake.wait(timeout: Self.long) }
+        }
+        let waited = await task.value
+        #expect(waited < Self.long / 2)
+    }
 }

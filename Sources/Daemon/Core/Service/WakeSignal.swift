@@ -35,11 +35,14 @@ final class WakeSignal: Sendable {
     private func waitForSignal() async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                // A task cancelled before it got here (its cancellation handler found no
+                // waiter to resume) must not wait: it would sleep until the next signal.
                 let resumeNow = state.withLock { state -> Bool in
                     if state.pending {
                         state.pending = false
                         return true
                     }
+                    if Task.isCancelled { return true }
                     state.waiter = continuation
                     return false
                 }
