@@ -70,8 +70,9 @@ struct SystemdTests {
             ])
         #expect(await socket.waitFor("READY=1"), "\(daemon.log)")
         // The scheduler started before READY, so it stalls by `stallBegan` and never turns
-        // again: at most the ping for its last turn follows, then every watchdog check (each
-        // 250 ms) withholds the ping. Wait for five checks withheld after `stallBegan`.
+        // again: pings may follow until its last promised turn (0.2 s) plus the grace (half
+        // the watchdog, 0.5 s) have passed, then every watchdog check (each 250 ms) withholds
+        // the ping. Wait for five checks withheld after `stallBegan`.
         let stallBegan = ContinuousClock.now + .seconds(2)
         #expect(await socket.waitFor("WATCHDOG=1"))
         let withheld = "withholding the watchdog ping"
@@ -83,7 +84,26 @@ struct SystemdTests {
             return count >= (withheldBefore ?? count) + 5
         }
         #expect(stalled, "\(daemon.log)")
-        #expect(socket.count("WATCHDOG=1", since: stallBegan) <= 1)
+        #expect(socket.count("WATCHDOG=1", since: stallBegan + .seconds(1)) == 0)
+        _ = await daemon.stop()
+    }
+
+    /// Liveness follows the loop's health, not the arrival of work: an idle daemon with an
+    /// administrator's `WatchdogSec=4s` and no models pings every 2 s (the loop itself
+    /// sleeps for the 10 s poll interval).
+    @Test func idleDaemonKeepsPingingAShortWatchdog() async throws {
+        let harness = try await DaemonHarness.make("forecastd_systemd_idle")
+        defer { Task { try? await harness.drop() } }
+        let socket = try NotifySocket()
+        let daemon = try DaemonProcess(
+            arguments: ["run", "--database", harness.conninfo],
+            environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "4000000"])
+        #expect(await socket.waitFor("READY=1"), "\(daemon.log)")
+        let ready = ContinuousClock.now
+        #expect(await socket.waitFor("WATCHDOG=1", count: 4, since: ready), "\(daemon.log)")
+        let fourth = socket.messages.filter { $0.at >= ready && $0.fields.contains("WATCHDOG=1") }.dropFirst(3).first
+        #expect(fourth.map { $0.at - ready <= .seconds(10) } == true)
+        #expect(!daemon.log.contains("withholding"))
         _ = await daemon.stop()
     }
 

@@ -7,13 +7,33 @@ import PostgresClient
 /// `forecastd retrain MODEL`: the same request as `SELECT forecast.retrain(...)`.
 struct RetrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "retrain", abstract: "Ask the running daemon to retrain a model (full or fine-tune).")
+        commandName: "retrain", abstract: "Ask the running daemon to retrain a model (full or fine-tune).",
+        discussion: """
+            With --wait, follows the request to its end and exits with:
+              0   done: a version was published (its number, kind and stored validation loss are printed)
+              3   not applied: the daemon ran it but published nothing (a fine-tune with nothing new \
+            to learn, or rejected on its holdout windows); the reason is printed
+              1   failed (the model's error is printed), or still running at --timeout
+              69  no forecastd is running (forecast.instances): the request stays queued
+              75  the model is paused: the request stays queued until `forecastd model resume`
+            """)
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Model name.") var model: String
     @Option(help: "full (train from scratch) or finetune (continue the active version).") var mode: RequestMode = .full
-    @Flag(help: "Follow the request to its end, showing progress; exit nonzero if it fails.") var wait = false
+    @Flag(help: "Follow the request to its end, showing progress; the exit code says how it ended.") var wait = false
     @Option(help: "With --wait: give up after this many seconds.") var timeout: Double = 3600
+    @Option(help: "With --wait: seconds to wait for a running forecastd to appear before giving up.")
+    var daemonGrace: Double = 5
+
+    /// How a followed request ended, as an exit code.
+    enum Ending: Int32 {
+        case done = 0
+        case failed = 1
+        case notApplied = 3
+        case noDaemon = 69
+        case paused = 75
+    }
 
     func run() async throws {
         try await reportingFailures {
@@ -29,21 +49,31 @@ struct RetrainCommand: AsyncParsableCommand {
                 await connection.close()
                 return
             }
-            let outcome = try await follow(id, on: connection)
+            let ending = try await follow(id, on: connection)
             await connection.close()
-            if let error = outcome { throw CommandError("request \(id) failed: \(error)") }
+            if ending != .done { throw ExitCode(ending.rawValue) }
         }
     }
 
-    /// Shows progress until the request is done (nil) or failed (its error).
-    private func follow(_ id: Int64, on connection: PostgresConnection) async throws -> String? {
+    /// Shows progress until the request ends, the model is paused or no daemon can take it.
+    private func follow(_ id: Int64, on connection: PostgresConnection) async throws -> Ending {
         let terminal = isatty(STDOUT_FILENO) == 1
-        let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
         let started = ContinuousClock.now
+        let deadline = started + .milliseconds(Int(timeout * 1000))
+        let noDaemonDeadline = started + .milliseconds(Int(daemonGrace * 1000))
         var shown = ""
         var summary: String?
+        func show(_ line: String, final: Bool = false) {
+            if line != shown {
+                print(terminal ? "\r\u{1B}[K\(line)" : line, terminator: terminal && !final ? "" : "\n")
+                fflush(nil)  // all output streams
+                shown = line
+            } else if final, terminal {
+                print()
+            }
+        }
         while ContinuousClock.now < deadline {
-            let (status, error, progress) = try await connection.withSession { session in
+            let (snapshot, progress) = try await connection.withSession { session in
                 var latest: TrainingProgress?
                 while let notification = try session.waitForNotification(timeout: .milliseconds(500)) {
                     let progress = try? JSONLine.decode(TrainingProgress.self, from: notification.payload)
@@ -52,29 +82,37 @@ struct RetrainCommand: AsyncParsableCommand {
                         break
                     }
                 }
-                let row = try session.query("SELECT status, error FROM forecast.requests WHERE id = $1", [id])[0]
-                return (try row.decode(RequestStatus.self, at: 0), try row.decode(String?.self, at: 1), latest)
+                return (try RequestSnapshot.read(id, in: session), latest)
             }
-            let elapsed = String(format: "%.0f s", (ContinuousClock.now - started).seconds)
+            guard let snapshot else { throw CommandError("request \(id) is gone (was the model dropped?)") }
             if let progress { summary = Self.summarize(progress) }
-            let line = summary.map { "\(status.rawValue) \($0), \(elapsed)" } ?? "\(status.rawValue) \(elapsed)"
-            if line != shown {
-                print(terminal ? "\r\u{1B}[K\(line)" : line, terminator: terminal ? "" : "\n")
-                fflush(nil)  // all output streams
-                shown = line
-            }
-            switch status {
+            let elapsed = String(format: "%.0f s", (ContinuousClock.now - started).seconds)
+            switch snapshot.status {
             case .done:
-                if terminal { print() }
-                return nil
+                let loss = snapshot.validationLoss.map { ", val_loss \($0)" } ?? ""
+                let version = snapshot.version.map { "version \($0)" } ?? "a version"
+                show("done: \(version) (\(snapshot.kind?.rawValue ?? "?"))\(loss), \(elapsed)", final: true)
+                return .done
+            case .notApplied:
+                show("not applied: \(snapshot.outcome ?? "no reason recorded"), \(elapsed)", final: true)
+                return .notApplied
             case .failed:
-                if terminal { print() }
-                return error ?? "unknown error"
-            case .queued, .running: continue
+                show("failed: \(snapshot.error ?? "no error recorded")", final: true)
+                return .failed
+            case .queued where snapshot.modelState == .paused:
+                show("model \(snapshot.model) is paused: request \(id) stays queued until it is resumed", final: true)
+                return .paused
+            case .queued where snapshot.liveInstances == 0 && ContinuousClock.now >= noDaemonDeadline:
+                show(
+                    "no forecastd is running (forecast.instances is empty): request \(id) stays queued", final: true)
+                return .noDaemon
+            case .queued, .running:
+                let line = summary.map { "\(snapshot.status.rawValue) \($0), \(elapsed)" }
+                show(line ?? "\(snapshot.status.rawValue) \(elapsed)")
             }
         }
-        if terminal { print() }
-        return "still running after \(Int(timeout)) s (see forecast.requests)"
+        show("still running after \(Int(timeout)) s (see forecast.requests)", final: true)
+        return .failed
     }
 
     /// "epoch 3/50, loss 0.123, val 0.145".

@@ -16,6 +16,7 @@ import Yams
 ///     poll_interval: 10       # seconds between polls of each model without notifications
 ///     lease_seconds: 30       # lease lifetime; renewed every third of it
 ///     keep_forecasts_days: 90 # forecasts kept per series, counted back from its newest; 0 keeps all
+///     keep_versions: 10       # checkpoints kept per model (the active one and its parent always)
 ///
 /// Passwords never go in the file, the unit or the environment: put them in a libpq
 /// password file. Under systemd the unit passes it with `LoadCredential=pgpass:...`, and
@@ -31,10 +32,14 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// Days of issued forecasts kept per series, counted back from its newest forecast (data
     /// time, so replayed history is not wiped); 0 keeps everything.
     public var keepForecastsDays = 90.0
+    /// Checkpoints kept per model: older versions' are cleared (rows and metrics stay); the
+    /// active version's and its parent's never are.
+    public var keepVersions = 10
 
     public static let defaultPath = "/etc/forecastd/forecastd.conf"
     public static let keys = [
         "database", "log_level", "workers", "poll_interval", "lease_seconds", "keep_forecasts_days",
+        "keep_versions",
     ]
 
     /// A problem with one key (or the file as a whole when `key` is nil).
@@ -104,6 +109,11 @@ public struct DaemonConfiguration: Sendable, Equatable {
                     throw invalid("must be a number of days from 0 (keep all) to 36500")
                 }
                 result.keepForecastsDays = days
+            case "keep_versions":
+                guard let count = integer(in: 2...100_000) else {
+                    throw invalid("must be an integer from 2 to 100000")
+                }
+                result.keepVersions = count
             default:
                 throw invalid("unknown key (known: \(Self.keys.joined(separator: ", ")))")
             }

@@ -30,7 +30,10 @@ public enum RequestMode: String, Sendable, Hashable, Codable, PostgresTextEnum, 
 public enum RequestStatus: String, Sendable, Hashable, Codable, PostgresTextEnum {
     case queued
     case running
+    /// A version was published for it (`forecast.requests.version`).
     case done
+    /// Run, but nothing was published (`forecast.requests.outcome` says why).
+    case notApplied = "not_applied"
     case failed
 }
 

@@ -90,11 +90,14 @@ enum ModelStore {
         return try rows.map { Lease(model: try $0.decode(String.self, at: 0), epoch: try $0.decode(Int64.self, at: 1)) }
     }
 
-    /// Gives up `owner`'s leases (all, or those on paused models only).
+    /// Gives up `owner`'s leases (all, or those on paused models only). Giving up all of
+    /// them is a stop: a training it abandoned leaves the model `active`, not `training`.
     static func releaseLeases(owner: String, pausedOnly: Bool = false, in session: PostgresSession) throws {
         try session.execute(
             """
-            UPDATE forecast.models SET lease_owner = NULL, lease_expires_at = NULL
+            UPDATE forecast.models
+            SET lease_owner = NULL, lease_expires_at = NULL,
+                state = CASE WHEN NOT $2 AND state = 'training' THEN 'active' ELSE state END
             WHERE lease_owner = $1 AND ($2 = false OR state = 'paused')
             """, [owner, pausedOnly])
     }
@@ -219,13 +222,89 @@ enum ModelStore {
         }
     }
 
-    static func finishRequest(_ id: Int64, error: String?, in session: PostgresSession) throws {
+    /// Ends request `id`: `done` with the published `version`, `notApplied` with the reason
+    /// in `outcome`, or `failed` with `error`.
+    static func finishRequest(
+        _ id: Int64, _ status: RequestStatus, version: Int? = nil, outcome: String? = nil, error: String? = nil,
+        in session: PostgresSession
+    ) throws {
         try session.execute(
             """
-            UPDATE forecast.requests SET status = CASE WHEN $2::text IS NULL THEN 'done' ELSE 'failed' END,
-                   error = $2, finished_at = now()
+            UPDATE forecast.requests SET status = $2, version = $3, outcome = $4, error = $5, finished_at = now()
             WHERE id = $1
-            """, [id, error])
+            """, [id, status, version.map { Int32($0) }, outcome, error])
+    }
+
+    /// Fails every queued request of `model` with `error` (a model in error cannot serve
+    /// them until it recovers; a request made later is tried again).
+    static func failQueuedRequests(_ model: String, error: String, in session: PostgresSession) throws {
+        try session.execute(
+            """
+            UPDATE forecast.requests SET status = 'failed', error = $2, finished_at = now()
+            WHERE model = $1 AND status = 'queued'
+            """, [model, error])
+    }
+
+    /// Publishes a trained version in one fenced transaction: the version becomes active,
+    /// its event is recorded, `request` (if any) ends `done` with it and the model is
+    /// `active` again. All of it commits, or none. Returns the version number.
+    static func publishVersion(
+        _ trained: TrainedModel, checkpoint: [UInt8], kind: VersionKind, parent: Int?, message: String,
+        request: TakenRequest?, lease: Lease, owner: String, in session: PostgresSession
+    ) throws -> Int {
+        try session.transaction {
+            let version = try writeVersion(
+                trained, checkpoint: checkpoint, kind: kind, parent: parent, activate: true, lease: lease,
+                owner: owner, in: session)
+            try event(lease.model, .info, "version \(version): \(message)", in: session)
+            if let request {
+                try finishRequest(
+                    request.id, .done, version: version, outcome: "version \(version) (\(kind.rawValue)): \(message)",
+                    in: session)
+            }
+            try setState(lease.model, .active, in: session)
+            return version
+        }
+    }
+
+    // MARK: Instances
+
+    /// Announces `owner` as a live daemon until `seconds` from now (renewed with its leases).
+    static func heartbeat(owner: String, seconds: Int, in session: PostgresSession) throws {
+        try session.execute(
+            """
+            INSERT INTO forecast.instances (owner, host, pid, expires_at)
+            VALUES ($1, $2, $3, now() + $4 * interval '1 second')
+            ON CONFLICT (owner) DO UPDATE SET heartbeat_at = now(), expires_at = EXCLUDED.expires_at
+            """,
+            [
+                owner, ProcessInfo.processInfo.hostName, Int32(ProcessInfo.processInfo.processIdentifier),
+                Int32(seconds),
+            ])
+    }
+
+    /// Removes `owner`'s announcement (a clean stop) and forgets instances dead for an hour.
+    static func retire(owner: String, in session: PostgresSession) throws {
+        try session.execute(
+            "DELETE FROM forecast.instances WHERE owner = $1 OR expires_at < now() - interval '1 hour'", [owner])
+    }
+
+    // MARK: Versions' checkpoints
+
+    /// Clears the checkpoints of `model`'s versions older than its newest `keep` (at least
+    /// 2), never the active version's or its parent's. Rows, metrics and forecasts stay.
+    /// Returns how many were cleared.
+    @discardableResult
+    static func pruneCheckpoints(_ model: String, keep: Int, in session: PostgresSession) throws -> Int {
+        try session.execute(
+            """
+            UPDATE forecast.model_versions AS v SET checkpoint = NULL
+            WHERE v.model = $1 AND v.checkpoint IS NOT NULL AND NOT v.active
+              AND v.version NOT IN (
+                  SELECT version FROM forecast.model_versions WHERE model = $1 ORDER BY version DESC LIMIT $2)
+              AND v.version IS DISTINCT FROM (
+                  SELECT parent_version FROM forecast.model_versions WHERE model = $1 AND active)
+            """, [model, Int64(max(2, keep))])
     }
 
     // MARK: Forecasts and series state

@@ -1,12 +1,13 @@
 public import Foundation
 
-/// The one way `forecastd` writes JSON: a `Codable` value as one line (keys in declaration
-/// order, non-finite numbers as `null` by declaring them optional at the source).
+/// The one way `forecastd` writes JSON: a `Codable` value as one line, keys sorted (stable
+/// output for diffs and tests), doubles in their shortest round-trip form; non-finite
+/// numbers become `null` by being optional at the source (`Double.finite`).
 public enum JSONLine {
     /// `value` as one line of JSON without a trailing newline.
     public static func encode(_ value: some Encodable) throws -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 

@@ -12,6 +12,8 @@ public struct DaemonContext: Sendable {
     var pool: TrainingPool
     var writer: ForecastWriter
     var wake: WakeSignal
+    /// Whether PostgreSQL is reachable, logged once per outage.
+    var database: DatabaseHealth
     public var logger: Logger
     /// Test aid: the scheduler stops making progress after this long (so the watchdog test
     /// can see pings stop). Set only through `FORECASTD_DEBUG_STALL_SCHEDULER_AFTER`.
@@ -28,6 +30,7 @@ public struct DaemonContext: Sendable {
         pool = TrainingPool(size: configuration.workers)
         writer = ForecastWriter(runtime: runtime)
         wake = WakeSignal()
+        database = DatabaseHealth(logger: logger)
         stallSchedulerAfter = ProcessInfo.processInfo.environment["FORECASTD_DEBUG_STALL_SCHEDULER_AFTER"]
             .flatMap(Double.init).map { .milliseconds(Int($0 * 1000)) }
     }
@@ -42,6 +45,8 @@ public struct DaemonContext: Sendable {
         let days = runtime.snapshot.keepForecastsDays
         return days > 0 ? days * 86_400 : nil
     }
+    /// Checkpoints kept per model (older versions' are cleared; see `ModelStore.pruneCheckpoints`).
+    var keepVersions: Int { runtime.snapshot.keepVersions }
     /// Lease lifetime in seconds; renewed every third of it.
     var leaseSeconds: Int { runtime.snapshot.leaseSeconds }
 

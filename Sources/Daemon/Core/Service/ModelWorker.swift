@@ -25,6 +25,12 @@ actor ModelWorker {
     private var pending: [ForecastRow] = []
     private var liveError = (sum: 0.0, count: 0)
     private var lastError: String?
+    /// Consecutive failed cycles, and when the next attempt is due (backoff up to minutes).
+    private var failures = 0
+    private var retryAt: ContinuousClock.Instant?
+    /// A request was taken by a cycle that failed before it could record the request's end
+    /// (the connection broke): the next cycle puts it back in the queue.
+    private var requestOrphaned = false
     /// When old forecasts were last pruned (`pruneOldForecasts`).
     private var lastPruned: ContinuousClock.Instant?
     /// `pg_class.oid` of the source, to match new-data notifications.
@@ -59,13 +65,23 @@ actor ModelWorker {
         connection = nil
     }
 
+    /// Whether the model failed recently and waits before trying again (`retryAt`); a
+    /// notification (new data, a request) tries at once.
+    func isBackingOff(at now: ContinuousClock.Instant) -> Bool { retryAt.map { now < $0 } ?? false }
+
     /// Runs one cycle under `lease`.
     func cycle(lease: Lease) async -> Outcome {
         var request: TakenRequest?
         do {
             let connection = try await connected()
             let name = self.name
-            let found = try await connection.withSession { session in try ModelStore.model(name, in: session) }
+            let requeue = requestOrphaned
+            let found = try await connection.withSession { session in
+                if requeue { try ModelStore.requeueInterrupted(name, in: session) }
+                return try ModelStore.model(name, in: session)
+            }
+            requestOrphaned = false
+            context.database.reached()
             guard let (settings, state) = found else { return .dropped }
             if state == .paused { return .paused }
             if settings != self.settings { adopt(settings) }
@@ -87,7 +103,9 @@ actor ModelWorker {
             case .fineTune(let reason): try await train(full: false, reason: reason, settings, set, lease, request)
             case .none:
                 if let request {
-                    try await context.writer.write { try ModelStore.finishRequest(request.id, error: nil, in: $0) }
+                    try await context.writer.write {
+                        try ModelStore.finishRequest(request.id, .notApplied, outcome: "nothing to train", in: $0)
+                    }
                 }
             }
             request = nil
@@ -95,21 +113,31 @@ actor ModelWorker {
             await pruneOldForecasts()
             if lastError != nil || state != .active {
                 try await context.writer.write { [name] in try ModelStore.setState(name, .active, in: $0) }
+                if lastError != nil { logger.notice("recovered") }
                 lastError = nil
             }
+            failures = 0
+            retryAt = nil
             return .done
         } catch is CancellationError {
             return .cancelled
         } catch let error as LeaseLost {
             logger.warning("\(error)")
             return .failed(error.description)
+        } catch let error as PostgresError where error.kind == .connection {
+            // The daemon's condition, not the model's: its state stays; a taken request is
+            // requeued once the database is back.
+            context.database.lost(error.message)
+            if request != nil { requestOrphaned = true }
+            await connection?.close()
+            connection = nil
+            return .failed(error.message)
         } catch {
             let message = Self.describe(error)
             await record(message, request: request)
-            if let postgres = error as? PostgresError, postgres.kind == .connection {
-                await connection?.close()
-                connection = nil
-            }
+            failures += 1
+            let delay = min(300.0, 2 * pow(2, Double(min(failures, 10) - 1)))
+            retryAt = .now + .milliseconds(Int(delay * 1000))
             return .failed(message)
         }
     }
@@ -253,9 +281,13 @@ actor ModelWorker {
             let message = "incremental update not applied: \(outcome.reason)"
             logger.notice("\(message)")
             try await context.writer.write { [name] session in
-                try ModelStore.event(name, outcome.candidate == nil ? .info : .warning, message, in: session)
-                try ModelStore.setState(name, .active, in: session)
-                if let request { try ModelStore.finishRequest(request.id, error: nil, in: session) }
+                try session.transaction {
+                    try ModelStore.event(name, outcome.candidate == nil ? .info : .warning, message, in: session)
+                    try ModelStore.setState(name, .active, in: session)
+                    if let request {
+                        try ModelStore.finishRequest(request.id, .notApplied, outcome: outcome.reason, in: session)
+                    }
+                }
             }
             if let current {
                 active?.trained.trainedThrough = max(current.trained.trainedThrough, TrainingPipeline.newest(set))
@@ -269,13 +301,16 @@ actor ModelWorker {
         let parent = current?.version
         let owner = context.owner
         let message = "\(kind) training done: \(outcome.reason)"
+        let keep = context.keepVersions
         let version = try await context.writer.write { [trained] session in
-            let version = try ModelStore.writeVersion(
-                trained, checkpoint: checkpoint, kind: kind, parent: parent, activate: true, lease: lease, owner: owner,
-                in: session)
-            try ModelStore.event(lease.model, .info, "version \(version): \(message)", in: session)
-            try ModelStore.setState(lease.model, .active, in: session)
-            if let request { try ModelStore.finishRequest(request.id, error: nil, in: session) }
+            let version = try ModelStore.publishVersion(
+                trained, checkpoint: checkpoint, kind: kind, parent: parent, message: message, request: request,
+                lease: lease, owner: owner, in: session)
+            do {
+                try ModelStore.pruneCheckpoints(lease.model, keep: keep, in: session)
+            } catch let error as PostgresError where error.kind != .connection {
+                // Pruning is housekeeping: the version is out whatever happens here.
+            }
             return version
         }
         active = ActiveModel(
@@ -415,18 +450,28 @@ actor ModelWorker {
         return (liveError.sum / Double(liveError.count)) / max(reference, 1e-4)
     }
 
-    /// Puts the model in `error` (once per distinct message) and fails a taken request.
+    /// Puts the model in `error` and fails its taken and queued requests with the message
+    /// (they would wait for a model that cannot serve them). Logged and recorded as an event
+    /// when the message changes, not on every retry.
     private func record(_ message: String, request: TakenRequest?) async {
-        logger.error("\(message)")
         let changed = message != lastError
+        if changed {
+            logger.error("\(message)")
+        } else {
+            logger.debug("still failing: \(message)")
+        }
         lastError = message
         do {
             try await context.writer.write { [name] session in
-                try ModelStore.setState(name, .error, error: message, in: session)
-                if changed { try ModelStore.event(name, .error, message, in: session) }
-                if let request { try ModelStore.finishRequest(request.id, error: message, in: session) }
+                try session.transaction {
+                    try ModelStore.setState(name, .error, error: message, in: session)
+                    if changed { try ModelStore.event(name, .error, message, in: session) }
+                    if let request { try ModelStore.finishRequest(request.id, .failed, error: message, in: session) }
+                    try ModelStore.failQueuedRequests(name, error: message, in: session)
+                }
             }
         } catch {
+            if request != nil { requestOrphaned = true }
             logger.error("could not record the error: \(Self.describe(error))")
         }
     }

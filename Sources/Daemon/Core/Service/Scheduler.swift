@@ -20,6 +20,8 @@ struct Scheduler: Service {
         var workers: [String: ModelWorker] = [:]
         var lastRun: [String: ContinuousClock.Instant] = [:]
         var leases: [String: Lease] = [:]
+        // Notified models still waiting for a slot: no wake-up is lost.
+        var pending: Set<String> = []
         var lastRenewal: ContinuousClock.Instant?
         var leaseConnection: PostgresConnection?
         let started = ContinuousClock.now
@@ -40,6 +42,7 @@ struct Scheduler: Service {
                             }
                             let owner = context.owner
                             let held = try await leaseConnection!.withSession { session in
+                                try ModelStore.heartbeat(owner: owner, seconds: context.leaseSeconds, in: session)
                                 try ModelStore.releaseLeases(owner: owner, pausedOnly: true, in: session)
                                 return try ModelStore.claimLeases(
                                     owner: owner, seconds: context.leaseSeconds, in: session)
@@ -65,14 +68,18 @@ struct Scheduler: Service {
                     // the decision itself, a pure function of what the scheduler knows.
                     let notified = notifications.take()
                     var relations: [String: Int64] = [:]
+                    var backingOff: Set<String> = []
                     for name in leases.keys where !inFlight.contains(name) {
                         relations[name] = await workers[name]?.relationOID
+                        if await workers[name]?.isBackingOff(at: now) == true { backingOff.insert(name) }
                     }
-                    let due = DuePlanner.due(
-                        DueFacts(
-                            leased: Set(leases.keys), inFlight: inFlight, lastRun: lastRun, relations: relations,
-                            notifiedRelations: notified.relations, everyone: notified.everyone, now: now,
-                            pollInterval: context.pollInterval, capacity: context.pool.size - inFlight.count))
+                    let facts = DueFacts(
+                        leased: Set(leases.keys), inFlight: inFlight, lastRun: lastRun, relations: relations,
+                        notifiedRelations: notified.relations, everyone: notified.everyone, now: now,
+                        pollInterval: context.pollInterval, capacity: context.pool.size - inFlight.count,
+                        pending: pending, backingOff: backingOff)
+                    let due = DuePlanner.due(facts)
+                    pending = DuePlanner.stillPending(facts, started: due)
                     for name in due {
                         guard let lease = leases[name] else { continue }
                         let worker = workers[name] ?? ModelWorker(name: name, context: context)
@@ -89,9 +96,10 @@ struct Scheduler: Service {
                         try? await Task.sleep(for: .seconds(1))
                         continue
                     }
-                    progress.tick()
                     // Sleep until a cycle finishes, a notification arrives, or the next poll/renewal.
-                    await context.wake.wait(timeout: min(context.pollInterval, renewEvery))
+                    let sleep = min(context.pollInterval, renewEvery)
+                    progress.tick(nextTurnWithin: sleep)
+                    await context.wake.wait(timeout: sleep)
                     for (name, outcome) in finished.take() {
                         inFlight.remove(name)
                         if outcome == .dropped {
@@ -110,6 +118,7 @@ struct Scheduler: Service {
             let owner = context.owner
             _ = try? await leaseConnection.withSession { session in
                 try ModelStore.releaseLeases(owner: owner, in: session)
+                try ModelStore.retire(owner: owner, in: session)
             }
             await leaseConnection.close()
         }
@@ -130,9 +139,24 @@ final class FinishedCycles: Sendable {
     }
 }
 
-/// Counts scheduler loop turns; the watchdog pings only while it moves.
+/// The scheduler loop's health for the watchdog: each turn promises the next one within a
+/// bound (its longest sleep). The loop is healthy while that promise holds, give or take a
+/// grace for its own work, however rarely there is work; a loop stuck anywhere breaks it.
 final class SchedulerProgress: Sendable {
     private let turns = Atomic<Int>(0)
-    func tick() { turns.add(1, ordering: .relaxed) }
-    var count: Int { turns.load(ordering: .relaxed) }
+    private let deadline = Mutex<ContinuousClock.Instant?>(nil)
+
+    /// A turn completed; the next one comes within `bound`.
+    func tick(nextTurnWithin bound: Duration) {
+        deadline.withLock { $0 = .now + bound }
+        turns.add(1, ordering: .releasing)
+    }
+
+    /// Completed turns (0 before the first).
+    var count: Int { turns.load(ordering: .acquiring) }
+
+    /// Whether the loop kept its last promise at `now`, `grace` allowed for its own work.
+    func isHealthy(at now: ContinuousClock.Instant, grace: Duration) -> Bool {
+        deadline.withLock { $0.map { now <= $0 + grace } ?? false }
+    }
 }

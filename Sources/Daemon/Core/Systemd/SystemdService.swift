@@ -9,8 +9,10 @@ import UnixSignals
 ///
 /// - `READY=1` once the database was reachable, the schema current (checked before the
 ///   services start) and the scheduler has claimed its models (its first loop turn);
-/// - `WATCHDOG=1` every half `WATCHDOG_USEC`, but only when the scheduler's loop has moved
-///   since the last ping, so a stalled main loop gets the process restarted;
+/// - `WATCHDOG=1` every half `WATCHDOG_USEC` (at most every 5 s) while the scheduler's loop
+///   is healthy (`SchedulerProgress.isHealthy`: it turns within the bound it promised, plus
+///   half the watchdog interval, with or without work), so only a stuck main loop gets the
+///   process restarted;
 /// - `STATUS=` one line: models, errors, queued requests, last forecast;
 /// - on SIGHUP `RELOADING=1` with `MONOTONIC_USEC`, re-reads the configuration (an invalid
 ///   file keeps the old configuration and says why in the log), then `READY=1`;
@@ -45,18 +47,20 @@ struct SystemdService: Service {
         context.logger.info("ready")
         let tick = watchdog.map { min($0 / 2, .seconds(5)) } ?? .seconds(5)
         let statusEvery = Duration.seconds(10)
-        var lastPingedTurn = progress.count
-        var lastPing = ContinuousClock.now
+        // The first ping goes with READY's first check.
+        var lastPing = ContinuousClock.now - (watchdog ?? .zero)
+        // A turn may take this long beyond its promised sleep (lease renewal, starting
+        // cycles) before the loop counts as stuck: half the watchdog, so systemd still
+        // hears in time from a loop that recovers.
+        let grace = watchdog.map { $0 / 2 } ?? .seconds(5)
         var lastStatus = ContinuousClock.now - statusEvery
         var statusConnection: PostgresConnection?
         defer { if let statusConnection { Task { await statusConnection.close() } } }
         while !Task.isCancelledOrShuttingDown {
             let now = ContinuousClock.now
-            if let watchdog, now - lastPing >= watchdog / 2 - .milliseconds(100) || now == lastPing {
-                let turn = progress.count
-                if turn != lastPingedTurn {
+            if let watchdog, now - lastPing >= min(watchdog / 2, .seconds(5)) - .milliseconds(100) {
+                if progress.isHealthy(at: now, grace: grace) {
                     notifier.notify(["WATCHDOG=1"])
-                    lastPingedTurn = turn
                     lastPing = now
                 } else {
                     context.logger.warning("scheduler made no progress: withholding the watchdog ping")
