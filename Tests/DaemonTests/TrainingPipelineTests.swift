@@ -43,7 +43,8 @@ struct TrainingPipelineTests {
         #expect(loaded.volatility == trained.volatility)
         #expect(loaded.trainLoss == trained.trainLoss && loaded.validationLoss == trained.validationLoss)
         let series = TinyModel.series(0..<300)
-        #expect(try Forecaster.forecast(loaded, series: series) == Forecaster.forecast(trained, series: series))
+        #expect(
+            try Forecaster.forecast(loaded, series: series).rows == Forecaster.forecast(trained, series: series).rows)
     }
 
     @Test func fineTuningOnNewStepsGivesAnOutcomeWithAReason() throws {

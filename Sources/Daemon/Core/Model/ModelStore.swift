@@ -23,6 +23,18 @@ struct StoredVersion: Sendable {
     var validationMSE: Double?
 }
 
+/// One row of `forecast.series_state` to write: how far the series was read, its newest
+/// read's quality (JSON; nil keeps the stored one), why it has no fresh forecast (nil: it
+/// has one) and the steps bridged in its newest forecast's window.
+struct SeriesStateRow: Sendable, Hashable {
+    var series: String
+    /// µs since the Unix epoch.
+    var watermark: Int64
+    var quality: String?
+    var reason: String?
+    var bridged: Int
+}
+
 /// A retrain request taken from `forecast.requests`.
 struct TakenRequest: Sendable, Hashable {
     var id: Int64
@@ -396,7 +408,7 @@ enum ModelStore {
     /// Writes a forecast set and the series' watermarks and quality in one transaction
     /// (fenced): readers see all of it or none. Re-writing the same set is idempotent.
     static func writeForecasts(
-        _ rows: [ForecastRow], version: Int, states: [(series: String, watermark: Int64, quality: String)],
+        _ rows: [ForecastRow], version: Int, states: [SeriesStateRow],
         lease: Lease, owner: String, in session: PostgresSession
     ) throws {
         try session.transaction {
@@ -406,8 +418,8 @@ enum ModelStore {
                 CREATE TEMP TABLE IF NOT EXISTS forecastd_rows (
                     series text, issued_at timestamptz, target_time timestamptz, step int4, value float8,
                     lower float8, upper float8, quantiles float8[]) ON COMMIT DELETE ROWS;
-                CREATE TEMP TABLE IF NOT EXISTS forecastd_states (
-                    series text, watermark timestamptz, quality text) ON COMMIT DELETE ROWS;
+                CREATE TEMP TABLE IF NOT EXISTS forecastd_series_states (
+                    series text, watermark timestamptz, quality text, reason text, bridged int4) ON COMMIT DELETE ROWS;
                 """)
             if !rows.isEmpty {
                 try session.copyIn("COPY forecastd_rows FROM STDIN (FORMAT binary)") { writer in
@@ -431,20 +443,28 @@ enum ModelStore {
                     """, [lease.model, Int32(version)])
             }
             if !states.isEmpty {
-                try session.copyIn("COPY forecastd_states FROM STDIN (FORMAT binary)") { writer in
+                try session.copyIn("COPY forecastd_series_states FROM STDIN (FORMAT binary)") { writer in
                     for state in states {
                         try writer.appendRow([
                             state.series, PostgresTimestamp(microsecondsSince1970: state.watermark), state.quality,
+                            state.reason, Int32(clamping: state.bridged),
                         ])
                     }
                 }
                 try session.execute(
                     """
-                    INSERT INTO forecast.series_state (model, series, watermark, last_seen_at, quality, updated_at)
-                    SELECT $1, series, watermark, now(), quality::jsonb, now() FROM forecastd_states
+                    INSERT INTO forecast.series_state
+                        (model, series, watermark, last_seen_at, quality, reason, bridged, updated_at)
+                    SELECT $1, t.series, t.watermark, now(),
+                           coalesce(t.quality::jsonb, (
+                               SELECT o.quality FROM forecast.series_state AS o
+                               WHERE o.model = $1 AND o.series = t.series), '{}'),
+                           t.reason, t.bridged, now()
+                    FROM forecastd_series_states AS t
                     ON CONFLICT (model, series) DO UPDATE
                     SET watermark = EXCLUDED.watermark, last_seen_at = EXCLUDED.last_seen_at,
-                        quality = EXCLUDED.quality, updated_at = EXCLUDED.updated_at
+                        quality = EXCLUDED.quality, reason = EXCLUDED.reason, bridged = EXCLUDED.bridged,
+                        updated_at = EXCLUDED.updated_at
                     """, [lease.model])
             }
         }

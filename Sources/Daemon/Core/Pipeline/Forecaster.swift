@@ -16,38 +16,101 @@ struct ForecastRow: Sendable, Hashable {
     var quantiles: [Double]
 }
 
+/// What one forecasting pass produced: rows for the series it could forecast, and for every
+/// other series the reason it could not.
+struct ForecastSet: Sendable {
+    var rows: [ForecastRow] = []
+    /// Per series key: why it has no fresh forecast (too little recent data, a non-finite
+    /// network output, ...).
+    var reasons: [String: String] = [:]
+    /// Per series key forecast across a gap longer than the training limit: the steps
+    /// interpolated in its window.
+    var bridged: [String: Int] = [:]
+}
+
 /// Forecasts every series from its latest window in one batched forward pass, with the
 /// trained model's own facts (grid, window, covariates, decoder), never today's settings.
+///
+/// A series whose newest gap-free stretch is shorter than the lookback is still forecast
+/// when the gaps in its last `lookback` steps are bridgeable: each at most a quarter of the
+/// lookback (and at least the training limit `maxGap`), interpolated linearly for this
+/// forecast only (training never sees them); `ForecastSet.bridged` says how many steps.
+/// Rows with a non-finite number are never returned: that series gets a reason instead.
 enum Forecaster {
-    /// Rows for every series whose latest window is newer than `after[key]` (µs), or all
-    /// when `after` is empty. Series without a full latest window are skipped.
+    /// Longest gap (steps) bridged to forecast a series: a quarter of the lookback, at least
+    /// the training limit.
+    static func bridgeableGap(_ window: WindowOptions) -> Int { max(window.maxGap, window.lookback / 4) }
+
+    /// Forecasts for every series whose latest window is newer than `after[key]` (µs), or all
+    /// when `after` is empty.
     static func forecast(_ trained: TrainedModel, series: SeriesSet, after: [String: Int64] = [:]) throws
-        -> [ForecastRow]
+        -> ForecastSet
     {
         guard
             let filled = TrainingPipeline.filled(
                 series, covariates: trained.covariates, maxGap: trained.window.maxGap)
         else { throw PipelineError.missingColumns(trained.covariates) }
+        var result = ForecastSet()
         let windows = try SeriesWindows(forecasting: filled, scalers: trained.scalers, options: trained.window)
+        let short = Set(zip(windows.series, windows.latest).filter { $0.1 == nil }.map(\.0.key))
+            .union(windows.insufficient.map(\.key))
+        try forecast(trained, windows, after: after, into: &result)
+        guard !short.isEmpty else { return result }
+        // Bridge bounded gaps for the series that have no window otherwise.
+        let gap = bridgeableGap(trained.window)
+        let candidates =
+            TrainingPipeline.filled(series, covariates: trained.covariates, maxGap: gap)?
+            .filter { short.contains($0.key) } ?? []
+        let bridgedWindows = try SeriesWindows(
+            forecasting: candidates, scalers: trained.scalers, options: trained.window)
+        for (index, reference) in bridgedWindows.latest.enumerated() {
+            let candidate = bridgedWindows.series[index]
+            guard let reference else {
+                let longest = candidate.segments.last?.count ?? 0
+                result.reasons[candidate.key] =
+                    "its newest stretch is \(longest) steps with gaps of up to \(gap) steps bridged; "
+                    + "the lookback needs \(trained.window.lookback)"
+                continue
+            }
+            let original = filled.first { $0.key == candidate.key }
+            let start = reference.start
+            let interpolated = (start..<(start + trained.window.lookback)).filter { step in
+                guard let original, step < original.target.count else { return true }
+                return original.target[step].isNaN
+            }.count
+            result.bridged[candidate.key] = interpolated
+        }
+        for missing in short.subtracting(bridgedWindows.series.map(\.key)) {
+            result.reasons[missing] = "no valid readings to forecast from"
+        }
+        try forecast(trained, bridgedWindows, after: after, into: &result)
+        return result
+    }
+
+    /// Rows for every latest window of `windows` newer than `after`, appended to `result`.
+    private static func forecast(
+        _ trained: TrainedModel, _ windows: SeriesWindows, after: [String: Int64], into result: inout ForecastSet
+    ) throws {
         let references = windows.latest.compactMap { $0 }.filter { reference in
             let key = windows.series[reference.series].key
             return after[key].map { windows.issuedAt(reference) > $0 } ?? true
         }
-        guard !references.isEmpty else { return [] }
+        guard !references.isEmpty else { return }
         let batch = windows.batch(references, targets: false)
         let session = InferenceSession(model: trained.model, threads: 1)
         let outputs = session.predict(batch.inputs, count: references.count)
         let horizon = trained.window.horizon
         let quantileCount = trained.decoder.outputCount
         let frequency = trained.frequency.microseconds
-        var rows: [ForecastRow] = []
-        rows.reserveCapacity(references.count * horizon)
+        result.rows.reserveCapacity(result.rows.count + references.count * horizon)
         for (index, reference) in references.enumerated() {
             let scaler = windows.scalers[reference.series][0]
             let anchor = windows.anchor(reference)
             let key = windows.series[reference.series].key
             let issuedAt = windows.issuedAt(reference)
             let factor = trained.volatilityFactor(batch.inputs, window: index)
+            var rows: [ForecastRow] = []
+            rows.reserveCapacity(horizon)
             for step in 0..<horizon {
                 let (value, values) = trained.step(
                     outputs, offset: (index * horizon + step) * quantileCount, anchor: anchor, scaler: scaler,
@@ -59,7 +122,19 @@ enum Forecaster {
                         lower: quantileCount > 1 ? values.first : nil,
                         upper: quantileCount > 1 ? values.last : nil, quantiles: quantileCount > 1 ? values : []))
             }
+            if rows.allSatisfy(\.isFinite) {
+                result.rows += rows
+            } else {
+                result.reasons[key] =
+                    "the network produced a non-finite forecast from its newest window; its previous forecasts are kept"
+            }
         }
-        return rows
+    }
+}
+
+extension ForecastRow {
+    /// Whether every number of the row is finite (nothing else is ever written).
+    var isFinite: Bool {
+        value.isFinite && (lower?.isFinite ?? true) && (upper?.isFinite ?? true) && quantiles.allSatisfy(\.isFinite)
     }
 }

@@ -227,6 +227,9 @@ actor ModelWorker {
 
     /// Quality reports of reads not yet written to `forecast.series_state`.
     private var qualityToWrite: [String: String] = [:]
+    /// Per series, the reason (nil: none) and bridged steps last written to `forecast.series_state`.
+    private var writtenReasons: [String: String?] = [:]
+    private var writtenBridged: [String: Int] = [:]
 
     /// Trains (on the pool) and publishes a new version; a rejected fine-tune is recorded.
     private func train(
@@ -343,18 +346,38 @@ actor ModelWorker {
         }
         // A version trained on another grid cannot read this one: its forecasts stay as they
         // are until the retrain the planner scheduled replaces it.
+        var reasons: [String: String?] = [:]
+        var bridged: [String: Int] = [:]
         if let active, hasNewData, active.trained.frequency == set.frequency {
             let trained = active.trained
             let issued = lastIssued
-            rows = try await context.pool.run { _ in
+            let result = try await context.pool.run { _ in
                 try Forecaster.forecast(trained, series: set, after: issued)
             }
+            rows = result.rows
             version = active.version
+            for row in rows where row.step == 1 {
+                reasons[row.series] = .some(nil)
+                bridged[row.series] = result.bridged[row.series] ?? 0
+            }
+            for (key, reason) in result.reasons { reasons[key] = reason }
+        } else if let active, active.trained.frequency != set.frequency {
+            let reason = "the active version was trained on a \(active.trained.frequency) grid; a retrain is under way"
+            for key in set.keys { reasons[key] = reason }
         }
-        guard !rows.isEmpty || !qualityToWrite.isEmpty else { return }
+        // Series states to write: new quality reports, and reasons or bridging that changed.
+        var changed = Set(qualityToWrite.keys)
+        for (key, reason) in reasons where writtenReasons[key] != reason || writtenBridged[key] != bridged[key] {
+            changed.insert(key)
+        }
+        guard !rows.isEmpty || !changed.isEmpty else { return }
         let watermarks = set.watermarks
-        let states = qualityToWrite.compactMap { key, quality in
-            watermarks[key].map { (series: key, watermark: $0, quality: quality) }
+        let states = changed.sorted().compactMap { key -> SeriesStateRow? in
+            guard let watermark = watermarks[key] else { return nil }
+            let reason = reasons[key] ?? writtenReasons[key] ?? nil
+            return SeriesStateRow(
+                series: key, watermark: watermark, quality: qualityToWrite[key], reason: reason,
+                bridged: bridged[key] ?? writtenBridged[key] ?? 0)
         }
         let owner = context.owner
         try await context.writer.write { [rows, version] session in
@@ -362,6 +385,14 @@ actor ModelWorker {
                 rows, version: version, states: states, lease: lease, owner: owner, in: session)
         }
         qualityToWrite = [:]
+        for state in states {
+            if state.reason != writtenReasons[state.series] ?? nil, let reason = state.reason {
+                logger.warning(
+                    "series without a fresh forecast", metadata: ["series": "\(state.series)", "reason": "\(reason)"])
+            }
+            writtenReasons[state.series] = .some(state.reason)
+            writtenBridged[state.series] = state.bridged
+        }
         for row in rows where row.step == 1 { lastIssued[row.series] = row.issuedAt }
         pending += rows
         if !rows.isEmpty {
