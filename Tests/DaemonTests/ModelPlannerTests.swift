@@ -49,3 +49,19 @@ struct ModelPlannerTests {
         #expect(ModelPlanner.next(facts) == .fullTrain(reason: "drift: live error is 6x the error at training time"))
     }
 }
+
+/// Drift is judged only on enough matured forecasts.
+struct LiveErrorTests {
+    @Test func driftNeedsAHorizonPerSeriesAndTenHorizonsInAll() {
+        var live = LiveError()
+        for _ in 0..<72 { live.add(5, series: "a") }
+        // 72 steps of a 24-step horizon: too few to judge, however large the error.
+        #expect(live.ratio(to: 1, horizon: 24) == nil)
+        for _ in 0..<200 { live.add(5, series: "a") }
+        #expect(live.ratio(to: 1, horizon: 24) == 25)
+        live.add(5, series: "b")  // a series with less than a horizon matured
+        #expect(live.ratio(to: 1, horizon: 24) == nil)
+        live.add(.nan, series: "a")
+        #expect(live.count == 273)
+    }
+}

@@ -23,7 +23,7 @@ actor ModelWorker {
     private var loaded = false
     /// Forecasts not yet compared with actuals (for drift detection), and the running error.
     private var pending: [ForecastRow] = []
-    private var liveError = (sum: 0.0, count: 0)
+    private var liveError = LiveError()
     private var lastError: String?
     /// Consecutive failed cycles, and when the next attempt is due (backoff up to minutes).
     private var failures = 0
@@ -321,7 +321,7 @@ actor ModelWorker {
             lastFullAt: full ? Int64(Date().timeIntervalSince1970 * 1e6) : current?.lastFullAt,
             validationMSE: validationMSE)
         pending = []
-        liveError = (0, 0)
+        liveError = LiveError()
         // Re-issue the newest forecasts with the new version (they replace the old rows).
         lastIssued = [:]
         logger.info(
@@ -467,18 +467,16 @@ actor ModelWorker {
                 let scaler = active.trained.scalers[row.series]?.first
             else { continue }
             let error = (row.value - Double(actual)) / Double(scaler.scale)
-            liveError.sum += error * error
-            liveError.count += 1
+            liveError.add(error, series: row.series)
         }
         pending = still
     }
 
-    /// Live MSE over validation MSE, once a horizon's worth of forecasts has matured.
+    /// Live MSE over validation MSE, once enough forecasts have matured to say
+    /// (`LiveError.ratio`).
     private var driftRatio: Double? {
-        guard let settings, let reference = active?.validationMSE, reference > 0,
-            liveError.count >= max(settings.horizon, 24)
-        else { return nil }
-        return (liveError.sum / Double(liveError.count)) / max(reference, 1e-4)
+        guard let active, let reference = active.validationMSE, reference > 0 else { return nil }
+        return liveError.ratio(to: reference, horizon: active.trained.window.horizon)
     }
 
     /// Puts the model in `error` and fails its taken and queued requests with the message
