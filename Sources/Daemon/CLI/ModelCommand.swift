@@ -46,7 +46,7 @@ struct ModelCommand: AsyncParsableCommand {
                 ]
                 let rows = try await global.call(
                     """
-                    SELECT name, source, frequency::text, horizon::text, lookback::text, options::text,
+                    SELECT name, source, frequency, horizon, lookback, options,
                            CASE WHEN notify_trigger THEN 'trigger' ELSE 'polling' END AS new_data
                     FROM forecast.create_model($1, $2, $3, $4, $5, $6::interval, $7, $8, $9::jsonb)
                     """, arguments)
@@ -107,8 +107,8 @@ struct ModelCommand: AsyncParsableCommand {
                 ]
                 let rows = try await global.call(
                     """
-                    SELECT name, source, time_column, value_column, series_column, frequency::text, horizon::text,
-                           lookback::text, options::text, state,
+                    SELECT name, source, time_column, value_column, series_column, frequency, horizon, lookback,
+                           options, state,
                            CASE WHEN notify_trigger THEN 'trigger' ELSE 'polling' END AS new_data
                     FROM forecast.alter_model(
                         name => $1, source => $2::text, time_column => $3::text, value_column => $4::text,
@@ -121,67 +121,29 @@ struct ModelCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List models and what they are doing.")
+        static let configuration = CommandConfiguration(
+            abstract: "List models and what they are doing.",
+            discussion: """
+                One row per model: model, state, active_version, last_forecast (issue time of the \
+                newest forecast), newest_data (newest observation read), series, queued (retrain \
+                requests waiting) and last_error.
+
+                \(OutputFormat.help)
+                """)
         @OptionGroup var global: GlobalOptions
-        @Option(help: "table, csv or json.") var format: OutputFormatOption = .table
+        @Option(help: "table, csv or json.") var format: OutputFormat = .table
 
         func run() async throws {
             try await reportingFailures {
                 let rows = try await global.read { session in
                     try session.query(
                         """
-                        SELECT model, state, active_version::text, last_forecast::text, newest_data::text,
-                               series::text, queued_requests::text AS queued, last_error
+                        SELECT model, state, active_version, last_forecast, newest_data, series,
+                               queued_requests AS queued, last_error
                         FROM forecast.model_status ORDER BY model
                         """)
                 }
-                print(try TextTable(rows).render(format.value), terminator: "")
-            }
-        }
-    }
-
-    struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one model: settings, status, versions, events.")
-        @OptionGroup var global: GlobalOptions
-        @Argument(help: "Model name.") var name: String
-
-        func run() async throws {
-            try await reportingFailures {
-                let name = self.name
-                let found = try await global.read { session -> (PostgresRows, PostgresRows, PostgresRows)? in
-                    let model = try session.query(
-                        """
-                        SELECT m.name, m.source, m.time_column, m.value_column, m.series_column, m.frequency::text,
-                               m.horizon::text, m.lookback::text, m.options::text, s.state, s.active_version::text,
-                               s.last_forecast::text, s.newest_data::text, s.series::text, s.quality::text,
-                               s.last_error, s.worked_on_by
-                        FROM forecast.models AS m JOIN forecast.model_status AS s ON s.model = m.name
-                        WHERE m.name = $1
-                        """, [name])
-                    guard !model.isEmpty else { return nil }
-                    let versions = try session.query(
-                        """
-                        SELECT version::text, kind, parent_version::text AS parent, created_at::text,
-                               trained_through::text, round(train_loss::numeric, 5)::text AS train_loss,
-                               round(val_loss::numeric, 5)::text AS val_loss,
-                               CASE WHEN active THEN '*' ELSE '' END AS active
-                        FROM forecast.model_versions WHERE model = $1 ORDER BY version DESC LIMIT 10
-                        """, [name])
-                    let events = try session.query(
-                        """
-                        SELECT at::text, level, message FROM forecast.events WHERE model = $1
-                        ORDER BY id DESC LIMIT 10
-                        """, [name])
-                    return (model, versions, events)
-                }
-                guard let (model, versions, events) = found else { throw CommandFailure.unknownModel(name) }
-                for (index, column) in model.columns.enumerated() {
-                    print(
-                        "\(column.name.padding(toLength: 15, withPad: " ", startingAt: 0)) \(try model[0].decode(String?.self, at: index) ?? "")"
-                    )
-                }
-                print("\nversions (newest first)\n" + (try TextTable(versions).render(.table)), terminator: "")
-                print("\nevents (newest first)\n" + (try TextTable(events).render(.table)), terminator: "")
+                print(try TextTable(rows).render(format), terminator: "")
             }
         }
     }
@@ -227,17 +189,4 @@ extension ModelCommand {
             throw ValidationError("--options must be a JSON object, e.g. '{\"hidden\": 32}'")
         }
     }
-}
-
-/// `--format table|csv|json`.
-struct OutputFormatOption: ExpressibleByArgument, Sendable {
-    var value: OutputFormat
-    init(_ value: OutputFormat) { self.value = value }
-    init?(argument: String) {
-        guard let value = OutputFormat(rawValue: argument) else { return nil }
-        self.value = value
-    }
-    static let table = OutputFormatOption(.table)
-    var defaultValueDescription: String { value.rawValue }
-    static var allValueStrings: [String] { OutputFormat.allCases.map(\.rawValue) }
 }
