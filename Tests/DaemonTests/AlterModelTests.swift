@@ -268,11 +268,11 @@ struct AlterModelTests {
             #expect(try row.decode(Bool.self, at: 2) == false)
             #expect(try row.decode(Bool.self, at: 3))
 
-            // What only the database can tell: one line from it, exit code 1.
+            // What only the database can tell: one line from it, exit code 64 (an invalid argument).
             let rejected = try ForecastdProcess.run([
                 "model", "alter", "m", "--horizon", "20000", "--database", database.conninfo,
             ])
-            #expect(rejected.status == 1)
+            #expect(rejected.status == 64)
             #expect(rejected.stdout.isEmpty)
             #expect(
                 rejected.stderr.hasPrefix("forecastd: horizon must be between 1 and 10000, not 20000"),

@@ -12,6 +12,14 @@ struct Forecastd: AsyncParsableCommand {
         discussion: """
             forecastd reads sensor readings from your PostgreSQL tables, trains stacked LSTM \
             networks on them and writes forecasts back into the forecast schema.
+
+            Exit status: 0 on success; 64 (EX_USAGE) when the command cannot succeed as typed: an \
+            invalid flag or value, a model that does not exist, or a value the server rejects \
+            (SQLSTATE class 22 data exception, e.g. a malformed interval or an unknown option; \
+            42703 undefined column, 42704 undefined object, 42710 duplicate object, 42804 datatype \
+            mismatch, 42P01 undefined table); 1 for any other failure (no connection, a lost one, \
+            permissions, a schema not migrated). Errors are one line, `forecastd: MESSAGE (SQLSTATE \
+            xxxxx)`, followed by the server's `detail:` and `hint:` lines when it gave them.
             """,
         version: version,
         subcommands: [

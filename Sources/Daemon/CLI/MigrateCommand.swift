@@ -13,10 +13,8 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailures {
-            let connection = try await global.connect()
             let migrator = Migrator()
-            let applied = try await connection.withSession { session in try migrator.migrate(session) }
-            await connection.close()
+            let applied = try await global.read { session in try migrator.migrate(session) }
             for migration in applied { print("applied \(migration.name)") }
             let version = migrator.migrations.last?.version ?? 0
             print(applied.isEmpty ? "schema is up to date (version \(version))" : "schema is at version \(version)")

@@ -12,7 +12,11 @@ struct ModelCommand: AsyncParsableCommand {
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Register a model on a source table or view (same as forecast.create_model).")
+            abstract: "Register a model on a source table or view (same as forecast.create_model).",
+            discussion: """
+                The database checks the relation, its columns and their types, the frequency and \
+                every option; what it rejects exits with status 64, as an invalid flag does.
+                """)
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Model name.") var name: String
         @Option(help: "Relation holding the readings (optionally schema-qualified).") var source: String
@@ -20,20 +24,29 @@ struct ModelCommand: AsyncParsableCommand {
         @Option(help: "Value column to forecast.") var valueColumn: String
         @Option(help: "Sensor-id column, when the relation holds several series.") var seriesColumn: String?
         @Option(help: "Step of the series, a PostgreSQL interval.") var frequency: String = "1 hour"
-        @Option(help: "Steps to forecast.") var horizon: Int = 24
-        @Option(help: "Input steps per forecast (default: chosen from horizon and frequency).") var lookback: Int?
+        // `.unconditional`: `--horizon -1` is a value to reject, not a missing one.
+        @Option(parsing: .unconditional, help: "Steps to forecast.") var horizon: Int32 = 24
+        @Option(parsing: .unconditional, help: "Input steps per forecast (default: chosen from horizon and frequency).")
+        var lookback: Int32?
         @Option(help: "JSON object of options, e.g. '{\"hidden\": 32, \"quantiles\": [0.1, 0.5, 0.9]}'.")
         var options: String = "{}"
+
+        func validate() throws {
+            if horizon < 1 { throw ValidationError("--horizon must be a positive integer, not \(horizon)") }
+            if let lookback, lookback < 1 {
+                throw ValidationError("--lookback must be a positive integer, not \(lookback)")
+            }
+            try ModelCommand.validateOptions(options)
+        }
 
         func run() async throws {
             try await reportingFailures {
                 let arguments: [(any PostgresEncodable)?] = [
-                    name, source, timeColumn, valueColumn, seriesColumn, frequency, Int32(clamping: horizon),
-                    lookback.map { Int32(clamping: $0) }, options,
+                    name, source, timeColumn, valueColumn, seriesColumn, frequency, horizon, lookback, options,
                 ]
-                let rows = try await global.query(
+                let rows = try await global.call(
                     """
-                    SELECT name, source, frequency::text, horizon::text, lookback::text, options::text,
+                    SELECT name, source, frequency, horizon, lookback, options,
                            CASE WHEN notify_trigger THEN 'trigger' ELSE 'polling' END AS new_data
                     FROM forecast.create_model($1, $2, $3, $4, $5, $6::interval, $7, $8, $9::jsonb)
                     """, arguments)
@@ -58,8 +71,8 @@ struct ModelCommand: AsyncParsableCommand {
         @Option(help: "New sensor-id column.") var seriesColumn: String?
         @Flag(help: "Read the source as one series (no sensor-id column).") var noSeriesColumn = false
         @Option(help: "New step of the series, a PostgreSQL interval.") var frequency: String?
-        @Option(help: "New number of steps to forecast.") var horizon: Int32?
-        @Option(help: "New number of input steps per forecast.") var lookback: Int32?
+        @Option(parsing: .unconditional, help: "New number of steps to forecast.") var horizon: Int32?
+        @Option(parsing: .unconditional, help: "New number of input steps per forecast.") var lookback: Int32?
         @Option(help: "JSON object merged into the options; a key set to null is removed.") var options: String?
 
         func validate() throws {
@@ -73,14 +86,13 @@ struct ModelCommand: AsyncParsableCommand {
             for case (let flag, let value?) in texts where value.trimmingCharacters(in: .whitespaces).isEmpty {
                 throw ValidationError("\(flag) must not be empty")
             }
-            if let horizon, horizon < 1 { throw ValidationError("--horizon must be a positive integer") }
-            if let lookback, lookback < 1 { throw ValidationError("--lookback must be a positive integer") }
-            if let options {
-                let parsed = try? JSONSerialization.jsonObject(with: Data(options.utf8), options: .fragmentsAllowed)
-                guard parsed is [String: Any] else {
-                    throw ValidationError("--options must be a JSON object, e.g. '{\"hidden\": 32}'")
-                }
+            if let horizon, horizon < 1 {
+                throw ValidationError("--horizon must be a positive integer, not \(horizon)")
             }
+            if let lookback, lookback < 1 {
+                throw ValidationError("--lookback must be a positive integer, not \(lookback)")
+            }
+            if let options { try ModelCommand.validateOptions(options) }
             let given: [Any?] = [source, timeColumn, valueColumn, seriesColumn, frequency, horizon, lookback, options]
             guard given.contains(where: { $0 != nil }) || noSeriesColumn else {
                 throw ValidationError("nothing to change: give at least one setting to alter")
@@ -93,10 +105,10 @@ struct ModelCommand: AsyncParsableCommand {
                     name, source, timeColumn, valueColumn, seriesColumn, frequency, horizon, lookback, options,
                     noSeriesColumn,
                 ]
-                let rows = try await global.query(
+                let rows = try await global.call(
                     """
-                    SELECT name, source, time_column, value_column, series_column, frequency::text, horizon::text,
-                           lookback::text, options::text, state,
+                    SELECT name, source, time_column, value_column, series_column, frequency, horizon, lookback,
+                           options, state,
                            CASE WHEN notify_trigger THEN 'trigger' ELSE 'polling' END AS new_data
                     FROM forecast.alter_model(
                         name => $1, source => $2::text, time_column => $3::text, value_column => $4::text,
@@ -109,57 +121,29 @@ struct ModelCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List models and what they are doing.")
+        static let configuration = CommandConfiguration(
+            abstract: "List models and what they are doing.",
+            discussion: """
+                One row per model: model, state, active_version, last_forecast (issue time of the \
+                newest forecast), newest_data (newest observation read), series, queued (retrain \
+                requests waiting) and last_error.
+
+                \(OutputFormat.help)
+                """)
         @OptionGroup var global: GlobalOptions
-        @Option(help: "table, csv or json.") var format: OutputFormatOption = .table
+        @Option(help: "table, csv or json.") var format: OutputFormat = .table
 
         func run() async throws {
             try await reportingFailures {
-                let rows = try await global.query(
-                    """
-                    SELECT model, state, active_version::text, last_forecast::text, newest_data::text, series::text,
-                           queued_requests::text AS queued, last_error
-                    FROM forecast.model_status ORDER BY model
-                    """)
-                print(try TextTable(rows).render(format.value), terminator: "")
-            }
-        }
-    }
-
-    struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one model: settings, status, versions, events.")
-        @OptionGroup var global: GlobalOptions
-        @Argument(help: "Model name.") var name: String
-
-        func run() async throws {
-            try await reportingFailures {
-                let model = try await global.query(
-                    """
-                    SELECT m.name, m.source, m.time_column, m.value_column, m.series_column, m.frequency::text,
-                           m.horizon::text, m.lookback::text, m.options::text, s.state, s.active_version::text,
-                           s.last_forecast::text, s.newest_data::text, s.series::text, s.quality::text, s.last_error,
-                           s.worked_on_by
-                    FROM forecast.models AS m JOIN forecast.model_status AS s ON s.model = m.name
-                    WHERE m.name = $1
-                    """, [name])
-                guard let row = model.first else { throw CommandError("no model named '\(name)'") }
-                for (index, column) in model.columns.enumerated() {
-                    print(
-                        "\(column.name.padding(toLength: 15, withPad: " ", startingAt: 0)) \(try row.decode(String?.self, at: index) ?? "")"
-                    )
+                let rows = try await global.read { session in
+                    try session.query(
+                        """
+                        SELECT model, state, active_version, last_forecast, newest_data, series,
+                               queued_requests AS queued, last_error
+                        FROM forecast.model_status ORDER BY model
+                        """)
                 }
-                let versions = try await global.query(
-                    """
-                    SELECT version::text, kind, parent_version::text AS parent, created_at::text, trained_through::text,
-                           round(train_loss::numeric, 5)::text AS train_loss, round(val_loss::numeric, 5)::text AS val_loss,
-                           CASE WHEN active THEN '*' ELSE '' END AS active
-                    FROM forecast.model_versions WHERE model = $1 ORDER BY version DESC LIMIT 10
-                    """, [name])
-                print("\nversions (newest first)\n" + (try TextTable(versions).render(.table)), terminator: "")
-                let events = try await global.query(
-                    "SELECT at::text, level, message FROM forecast.events WHERE model = $1 ORDER BY id DESC LIMIT 10",
-                    [name])
-                print("\nevents (newest first)\n" + (try TextTable(events).render(.table)), terminator: "")
+                print(try TextTable(rows).render(format), terminator: "")
             }
         }
     }
@@ -193,42 +177,16 @@ extension ModelCommand {
     /// Calls the SQL function `function(name)` and says `done`.
     static func call(_ function: String, on name: String, _ global: GlobalOptions, saying done: String) async throws {
         try await reportingFailures {
-            _ = try await global.query("SELECT \(function)($1)", [name])
+            _ = try await global.call("SELECT \(function)($1)", [name])
             print("\(done) \(name)")
         }
     }
-}
 
-/// `--format table|csv|json`.
-struct OutputFormatOption: ExpressibleByArgument, Sendable {
-    var value: OutputFormat
-    init(_ value: OutputFormat) { self.value = value }
-    init?(argument: String) {
-        guard let value = OutputFormat(rawValue: argument) else { return nil }
-        self.value = value
-    }
-    static let table = OutputFormatOption(.table)
-    var defaultValueDescription: String { value.rawValue }
-    static var allValueStrings: [String] { OutputFormat.allCases.map(\.rawValue) }
-}
-
-/// A failure to report to the user as is.
-struct CommandError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-extension GlobalOptions {
-    /// Connects, runs one statement, disconnects.
-    func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) async throws -> PostgresRows {
-        let connection = try await connect()
-        do {
-            let rows = try await connection.withSession { session in try session.query(sql, parameters) }
-            await connection.close()
-            return rows
-        } catch {
-            await connection.close()
-            throw error
+    /// Checks that `options` is a JSON object before the database sees it.
+    static func validateOptions(_ options: String) throws {
+        let parsed = try? JSONSerialization.jsonObject(with: Data(options.utf8), options: .fragmentsAllowed)
+        guard parsed is [String: Any] else {
+            throw ValidationError("--options must be a JSON object, e.g. '{\"hidden\": 32}'")
         }
     }
 }

@@ -71,6 +71,13 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         public static let undefinedTable = "42P01"
         public static let undefinedColumn = "42703"
         public static let insufficientPrivilege = "42501"
+        public static let undefinedObject = "42704"
+        public static let duplicateObject = "42710"
+        public static let datatypeMismatch = "42804"
+        public static let invalidParameterValue = "22023"
+        /// The class (first two characters) of every "data exception" SQLSTATE, e.g. `22007`
+        /// invalid datetime format or `22P02` invalid text representation.
+        public static let dataExceptionClass = "22"
     }
 
     private static func shorten(_ sql: String) -> String {
