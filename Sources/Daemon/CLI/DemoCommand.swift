@@ -38,7 +38,20 @@ struct DemoCommand: AsyncParsableCommand {
                 conninfo = started.conninfo
             }
             defer { if !keep { server?.stop() } }
-            try await DemoScenario(conninfo: conninfo, csv: csv).run()
+            let report = try await DemoScenario(conninfo: conninfo, csv: csv, bootstrap: DaemonLogging.bootstrap)
+                .run { print($0) }
+            print("Forecast of oil temperature (OT) issued at the last hour before the new day, next to what arrived:")
+            print(try TextTable(report.comparison).render(.table))
+            print("Mean absolute error over those 24 hours, per sensor (naive = repeat the last reading):")
+            print(try TextTable(report.accuracy).render(.table))
+            print("Model versions (a fine-tune is the incremental update after the new day, when it helped):")
+            print(try TextTable(report.versions).render(.table))
+            print(
+                """
+                Query the forecasts yourself, e.g.:
+                  psql "\(conninfo)" -c "SELECT series, target_time, value, lower, upper FROM forecast.latest WHERE model = 'transformer' ORDER BY series, step"
+                  psql "\(conninfo)" -c "SELECT * FROM forecast.model_status"
+                """)
             if keep, let server {
                 print("\nThe server keeps running: psql \"\(server.conninfo)\"")
                 print("Stop it with: pg_ctl -D \(server.directory.path)/data stop (as the postgres user when root)")

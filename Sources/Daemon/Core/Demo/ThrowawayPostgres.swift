@@ -1,21 +1,20 @@
-import DaemonCore
-import Foundation
+public import Foundation
 
 /// A temporary PostgreSQL cluster for the demo: `initdb` into a fresh temporary directory,
 /// a server listening only on a Unix socket in that directory, removed by `stop()`.
 /// PostgreSQL refuses to run as root: as root, the server runs as the `postgres` user.
-final class ThrowawayPostgres {
-    let directory: URL
-    let conninfo: String
+public final class ThrowawayPostgres {
+    public let directory: URL
+    public let conninfo: String
     private let binaries: URL
     private var running = false
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// Starts a cluster; throws with initdb's or the server's log on failure.
-    init() throws {
+    public init() throws {
         binaries = try Self.findBinaries()
         directory = URL(fileURLWithPath: NSTemporaryDirectory()).appending(
             path: "forecastd-demo-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
@@ -40,7 +39,7 @@ final class ThrowawayPostgres {
     deinit { stop() }
 
     /// Stops the server and deletes its directory. Idempotent.
-    func stop() {
+    public func stop() {
         guard running else { return }
         running = false
         _ = try? Self.runAsOwner(

@@ -1,18 +1,43 @@
-import DaemonCore
-import Foundation
+public import Foundation
 import Ingest
-import Logging
-import PostgresClient
+public import Logging
+public import PostgresClient
 
 /// The demo's story: load history, let the daemon forecast, deliver the next day, compare.
-struct DemoScenario {
-    let conninfo: String
-    let csv: URL
+/// It tells what happens through `narrate`; the tables at the end are returned for the
+/// caller to print.
+public struct DemoScenario {
+    public let conninfo: String
+    public let csv: URL
     /// Hours held back and delivered after the first forecasts.
     let heldBack = 24
     let sensors = ["HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL", "OT"]
 
-    func run() async throws {
+    /// Sets up logging for the daemon the demo runs (the program decides how it logs).
+    public let bootstrap: (DaemonConfiguration) -> (RuntimeConfiguration, Logger)
+
+    public init(
+        conninfo: String, csv: URL, bootstrap: @escaping (DaemonConfiguration) -> (RuntimeConfiguration, Logger)
+    ) {
+        self.conninfo = conninfo
+        self.csv = csv
+        self.bootstrap = bootstrap
+    }
+
+    /// Why the demo stopped.
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// What the demo shows at the end: the first OT forecast next to the actuals, accuracy
+    /// against naive per sensor, and the model's versions; each a query result to print.
+    public struct Report: Sendable {
+        public var comparison: PostgresRows
+        public var accuracy: PostgresRows
+        public var versions: PostgresRows
+    }
+
+    public func run(narrate: (String) -> Void) async throws -> Report {
         let rows = try readCSV()
         let connection = try await PostgresConnection.connect(conninfo)
         defer { Task { await connection.close() } }
@@ -35,14 +60,14 @@ struct DemoScenario {
                                              96, '{"hidden": 32, "max_epochs": 12, "max_history": 4000}')
                 """)
         }
-        print("loaded \(history) hours x \(sensors.count) sensors into demo.transformer; model 'transformer' created")
-        print("running the daemon (training a 2-layer LSTM on all sensors at once) ...")
+        narrate("loaded \(history) hours x \(sensors.count) sensors into demo.transformer; model 'transformer' created")
+        narrate("running the daemon (training a 2-layer LSTM on all sensors at once) ...")
 
         var configuration = DaemonConfiguration()
         configuration.database = conninfo
         configuration.logLevel = .notice
         configuration.pollInterval = 2
-        let (runtime, logger) = DaemonLogging.bootstrap(configuration)
+        let (runtime, logger) = bootstrap(configuration)
         let context = DaemonContext(runtime: runtime, logger: logger)
         let daemon = Task { try await ForecastDaemon.serve(context) }
         defer { daemon.cancel() }
@@ -56,7 +81,7 @@ struct DemoScenario {
                 [firstIssued])[0].decode(Int.self, at: 0) == sensors.count
         }
         let trained = (clock.now - started).seconds
-        print(String(format: "first forecasts written after %.0f s", trained))
+        narrate(String(format: "first forecasts written after %.0f s", trained))
 
         // The next day arrives; the trigger wakes the daemon.
         let delivered = clock.now
@@ -69,18 +94,18 @@ struct DemoScenario {
                 "SELECT count(DISTINCT series) FROM forecast.latest WHERE model = 'transformer' AND issued_at = $1",
                 [lastTime])[0].decode(Int.self, at: 0) == sensors.count
         }
-        print(
+        narrate(
             String(
                 format: "%d new hours delivered; updated forecasts written %.1f s later\n", heldBack,
                 (clock.now - delivered).seconds))
         daemon.cancel()
         _ = try? await daemon.value
 
-        try await report(connection, firstIssued: firstIssued, lastTime: lastTime)
+        return try await report(connection, firstIssued: firstIssued)
     }
 
-    /// Prints the first OT forecast next to the actuals, accuracy against naive, and the newest forecast.
-    func report(_ connection: PostgresConnection, firstIssued: Date, lastTime: Date) async throws {
+    /// The first OT forecast next to the actuals, accuracy against naive, and the versions.
+    func report(_ connection: PostgresConnection, firstIssued: Date) async throws -> Report {
         let (comparison, summary, versions) = try await connection.withSession { session in
             let comparison = try session.query(
                 """
@@ -115,18 +140,7 @@ struct DemoScenario {
                 """)
             return (comparison, summary, versions)
         }
-        print("Forecast of oil temperature (OT) issued at the last hour before the new day, next to what arrived:")
-        print(try TextTable(comparison).render(.table))
-        print("Mean absolute error over those 24 hours, per sensor (naive = repeat the last reading):")
-        print(try TextTable(summary).render(.table))
-        print("Model versions (a fine-tune is the incremental update after the new day, when it helped):")
-        print(try TextTable(versions).render(.table))
-        print(
-            """
-            Query the forecasts yourself, e.g.:
-              psql "\(conninfo)" -c "SELECT series, target_time, value, lower, upper FROM forecast.latest WHERE model = 'transformer' ORDER BY series, step"
-              psql "\(conninfo)" -c "SELECT * FROM forecast.model_status"
-            """)
+        return Report(comparison: comparison, accuracy: summary, versions: versions)
     }
 
     func waitFor(
@@ -140,10 +154,10 @@ struct DemoScenario {
                 try session.query("SELECT last_error FROM forecast.model_status WHERE state = 'error'")
                     .map { try $0.decode(String.self, at: 0) }
             }
-            if let error = errors.first { throw CommandError("the model failed: \(error)") }
+            if let error = errors.first { throw Failure(description: "the model failed: \(error)") }
             try await Task.sleep(for: .milliseconds(250))
         }
-        throw CommandError("timed out waiting for \(what)")
+        throw Failure(description: "timed out waiting for \(what)")
     }
 
     /// Rows of ETTh1: UTC time and the seven readings.
@@ -157,7 +171,7 @@ struct DemoScenario {
         for line in text.split(separator: "\n").dropFirst() {
             let fields = line.split(separator: ",")
             guard fields.count == 8, let time = formatter.date(from: String(fields[0])) else {
-                throw CommandError("\(csv.path) is not the ETTh1 CSV (line: \(line.prefix(60)))")
+                throw Failure(description: "\(csv.path) is not the ETTh1 CSV (line: \(line.prefix(60)))")
             }
             rows.append((time, fields.dropFirst().compactMap { Double($0) }))
         }
