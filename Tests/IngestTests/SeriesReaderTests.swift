@@ -551,6 +551,26 @@ extension SeriesReaderTests {
         #expect(series.watermark == Self.t0 + 49 * Self.hour + 1)
     }
 
+    /// A source whose only rows cannot be trusted still reports them, index or not.
+    @Test func aSourceWithOnlyUntrustedRowsReportsThem() async throws {
+        let table = TestDatabase.uniqueName("only_untrusted")
+        let reads = try await TestDatabase.session { session in
+            try session.execute("CREATE TABLE \(table) (ts timestamptz, v float8)")
+            defer { _ = try? session.execute("DROP TABLE \(table)") }
+            try session.execute("INSERT INTO \(table) VALUES ('infinity', 1), ('9999-01-01 00:00+00', 2), (NULL, 3)")
+            let source = SourceDescription(relation: table, timeColumn: "ts", valueColumn: "v", frequency: .hours(1))
+            let scanned = try Self.read(source, in: session)
+            try session.execute("CREATE INDEX ON \(table) (ts)")
+            return [scanned, try Self.read(source, in: session)]
+        }
+        for read in reads {
+            let chunk = try #require(read.chunks.first)
+            #expect(chunk.target.isEmpty)
+            #expect(chunk.quality.droppedNonFiniteTime == 1 && chunk.quality.droppedFutureTime == 1)
+            #expect(chunk.quality.droppedNullTime == 1 && chunk.quality.rowsDropped == 3)
+        }
+    }
+
     /// `numeric` holds numbers float8 cannot; dates run past timestamps: neither may fail
     /// the read, and what cannot be trusted is counted.
     @Test func numericBeyondFloat8DoesNotFailTheRead() async throws {

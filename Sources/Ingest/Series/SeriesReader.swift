@@ -112,13 +112,11 @@ public struct SeriesReader: Sendable {
             let watermark = min(max(oldest, GridTime.earliest), newestAllowed)
             lowerBound = frequency.start(
                 of: frequency.bucket(of: watermark).saturatingSubtracting(Int64(max(0, options.overlap))))
-        } else if try timeColumnIsIndexed(session) {
+        } else if try timeColumnIsIndexed(session), let newest = try newestTime(in: session, notAfter: newestAllowed) {
             // Cheap with an index: read only the newest `maxHistory` steps. Without one, a
             // max() would scan the table once more than the read itself; the accumulator
-            // then drops what falls out of the history window as it streams.
-            guard let newest = try newestTime(in: session, notAfter: newestAllowed) else {
-                return SeriesRead(chunks: [], rows: 0, seconds: (clock.now - started).seconds)
-            }
+            // then drops what falls out of the history window as it streams. Without a valid
+            // reading, the whole (empty or untrusted) table is read, so it is reported.
             let history = Int64(max(1, options.maxHistory))
             lowerBound = frequency.start(of: frequency.bucket(of: newest).saturatingSubtracting(history - 1))
         }
