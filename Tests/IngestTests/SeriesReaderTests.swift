@@ -78,7 +78,7 @@ struct SeriesReaderTests {
 
     @Test func everyTimeColumnTypeGivesTheSameGrid() async throws {
         let table = TestDatabase.uniqueName("time_types")
-        let grids = try await TestDatabase.session { session in
+        let (scanned, indexed) = try await TestDatabase.session { session in
             try session.execute(
                 """
                 CREATE TABLE \(table) AS
@@ -91,17 +91,29 @@ struct SeriesReaderTests {
             defer { _ = try? session.execute("DROP TABLE \(table)") }
             // Another session time zone must not change anything.
             try session.execute("SET TIME ZONE 'Asia/Kathmandu'")
-            return try ["t_tz", "t_plain", "t_date", "t_int", "t_float", "t_numeric"].map { column in
-                let read = try Self.read(
-                    SourceDescription(relation: table, timeColumn: column, valueColumn: "value", frequency: .days(1)),
-                    in: session)
-                return (column, read.chunks[0].startBucket, read.chunks[0].target)
+            let columns = ["t_tz", "t_plain", "t_date", "t_int", "t_float", "t_numeric"]
+            func read(_ options: ReadOptions) throws -> [(String, SeriesRead)] {
+                try columns.map { column in
+                    let source = SourceDescription(
+                        relation: table, timeColumn: column, valueColumn: "value", frequency: .days(1))
+                    return (column, try Self.read(source, options: options, in: session))
+                }
             }
+            let scanned = try read(ReadOptions())
+            // With an index, the first read bounds itself by max() below the future bound and
+            // the server compares the bound in the column's own type.
+            for column in columns { try session.execute("CREATE INDEX ON \(table) (\(column))") }
+            return (scanned, try read(ReadOptions(maxHistory: 60)))
         }
         let expected = (0..<100).map { Float($0) * 1.5 }
-        for (column, start, target) in grids {
-            #expect(start == Self.t0 / (24 * Self.hour), "\(column)")
-            #expect(target == expected, "\(column)")
+        for (column, read) in scanned {
+            #expect(read.chunks[0].startBucket == Self.t0 / (24 * Self.hour), "\(column)")
+            #expect(read.chunks[0].target == expected, "\(column)")
+        }
+        for (column, read) in indexed {
+            #expect(read.rows == 60, "\(column)")
+            #expect(read.chunks[0].startBucket == Self.t0 / (24 * Self.hour) + 40, "\(column)")
+            #expect(read.chunks[0].target == Array(expected[40...]), "\(column)")
         }
     }
 
@@ -341,5 +353,251 @@ struct SeriesReaderTests {
         #expect(hour == .hours(1))
         #expect(fiveMinutes == .minutes(5))
         #expect(throws: SourceError.self) { try month.get() }
+    }
+}
+
+/// One row no reader may trust, in a table of 48 good readings (`v` = step, `c` = 10 × step,
+/// one step of `frequency` apart from 2024-01-01 00:00 UTC, or one hour apart when the
+/// frequency is finer). The bad row is inserted first, so it streams before the good ones.
+struct UntrustedRow: Sendable, CustomTestStringConvertible {
+    let name: String
+    /// The SQL type of the time column.
+    let timeType: String
+    let frequency: Frequency
+    /// `(time, v, c)` as SQL.
+    let row: String
+    /// The counter that must count it (once).
+    let counter: Counter
+    /// Whether the row is dropped as a whole (a bad covariate keeps its row).
+    var dropsRow = true
+    var indexed = false
+
+    var testDescription: String { "\(name), \(timeType), \(frequency)\(indexed ? ", indexed" : "")" }
+
+    /// The `QualityReport` counters these rows exercise.
+    enum Counter: Sendable {
+        case nullTime, nonFiniteTime, beforeEpoch, futureTime, valueOverflow, covariateValues
+
+        func count(in report: QualityReport) -> Int {
+            switch self {
+            case .nullTime: report.droppedNullTime
+            case .nonFiniteTime: report.droppedNonFiniteTime
+            case .beforeEpoch: report.droppedBeforeEpoch
+            case .futureTime: report.droppedFutureTime
+            case .valueOverflow: report.droppedValueOverflow
+            case .covariateValues: report.droppedCovariateValues
+            }
+        }
+    }
+
+    /// Microseconds between good readings.
+    var spacing: Int64 { timeType == "date" ? 86_400_000_000 : 3_600_000_000 }
+
+    /// The good reading `step` as SQL of type `timeType`.
+    static func goodTime(_ step: String, type: String) -> String {
+        switch type {
+        case "timestamptz": "('2024-01-01 00:00+00'::timestamptz + \(step) * interval '1 hour')"
+        case "timestamp": "('2024-01-01 00:00'::timestamp + \(step) * interval '1 hour')"
+        case "date": "('2024-01-01'::date + \(step))"
+        default: "(1704067200 + \(step) * 3600)::float8"
+        }
+    }
+
+    /// Every kind of untrusted row for a time column of SQL type `type`.
+    static func all(type: String) -> [UntrustedRow] {
+        let frequency: Frequency = type == "date" ? .days(1) : .hours(1)
+        let epoch = type == "float8"
+        // Epoch-seconds columns turn non-finite and absurd numbers into NULL times.
+        let nonFinite: Counter = epoch ? .nullTime : .nonFiniteTime
+        let far: Counter = epoch ? .nullTime : .futureTime
+        let (infinity, minusInfinity) = epoch ? ("'Infinity'", "'-Infinity'") : ("'infinity'", "'-infinity'")
+        let (year1960, year9999): (String, String) =
+            switch type {
+            case "timestamptz": ("'1960-06-01 00:00+00'", "'9999-12-31 00:00+00'")
+            case "timestamp": ("'1960-06-01 00:00'", "'9999-12-31 00:00'")
+            case "date": ("'1960-06-01'", "'9999-12-31'")
+            default: ("-302400000", "253402214400")
+            }
+        var rows = [
+            UntrustedRow(
+                name: "infinity", timeType: type, frequency: frequency, row: "(\(infinity), 1, 1)", counter: nonFinite),
+            UntrustedRow(
+                name: "infinity", timeType: type, frequency: frequency, row: "(\(infinity), 1, 1)", counter: nonFinite,
+                indexed: true),
+            UntrustedRow(
+                name: "-infinity", timeType: type, frequency: frequency, row: "(\(minusInfinity), 1, 1)",
+                counter: nonFinite),
+            UntrustedRow(
+                name: "1960", timeType: type, frequency: frequency, row: "(\(year1960), 1, 1)",
+                counter: .beforeEpoch),
+            UntrustedRow(
+                name: "year 9999", timeType: type, frequency: frequency, row: "(\(year9999), 1, 1)", counter: far),
+            UntrustedRow(
+                name: "year 9999", timeType: type, frequency: frequency, row: "(\(year9999), 1, 1)", counter: far,
+                indexed: true),
+            UntrustedRow(
+                name: "value 1e308", timeType: type, frequency: frequency,
+                row: "(\(goodTime("5", type: type)), 1e308, 50)", counter: .valueOverflow),
+            UntrustedRow(
+                name: "covariate -1e308", timeType: type, frequency: frequency,
+                row: "(\(goodTime("6", type: type)), 6, -1e308)", counter: .covariateValues,
+                dropsRow: false),
+        ]
+        switch type {
+        case "timestamptz":
+            for indexed in [false, true] {
+                rows.append(
+                    UntrustedRow(
+                        name: "year 9999", timeType: type, frequency: .minutes(1), row: "(\(year9999), 1, 1)",
+                        counter: far, indexed: indexed))
+            }
+        case "date":
+            // Later than any timestamp: the cast to timestamptz must not fail the read.
+            rows.append(
+                UntrustedRow(
+                    name: "year 5000000", timeType: type, frequency: frequency, row: "('5000000-01-01', 1, 1)",
+                    counter: far, indexed: true))
+        case "float8":
+            rows.append(
+                UntrustedRow(
+                    name: "1e300 seconds", timeType: type, frequency: frequency, row: "(1e300, 1, 1)",
+                    counter: nonFinite))
+        default:
+            break
+        }
+        return rows
+    }
+
+    static let cases = ["timestamptz", "timestamp", "date", "float8"].flatMap { all(type: $0) }
+}
+
+extension SeriesReaderTests {
+    /// No row PostgreSQL can store fails the read, stretches the grid or hides the real
+    /// data: the good rows all arrive and the bad one is counted by its own counter.
+    @Test(arguments: UntrustedRow.cases)
+    func untrustedRowsAreDroppedAndCounted(_ bad: UntrustedRow) async throws {
+        let table = TestDatabase.uniqueName("untrusted")
+        let read = try await TestDatabase.session { session in
+            try session.execute("CREATE TABLE \(table) (ts \(bad.timeType), v float8, c float8)")
+            defer { _ = try? session.execute("DROP TABLE \(table)") }
+            try session.execute("INSERT INTO \(table) VALUES \(bad.row)")
+            try session.execute(
+                """
+                INSERT INTO \(table) SELECT \(UntrustedRow.goodTime("g", type: bad.timeType)), g, g * 10
+                FROM generate_series(0, 47) AS g
+                """)
+            if bad.indexed { try session.execute("CREATE INDEX ON \(table) (ts)") }
+            return try Self.read(
+                SourceDescription(
+                    relation: table, timeColumn: "ts", valueColumn: "v", covariateColumns: ["c"],
+                    frequency: bad.frequency), in: session)
+        }
+        #expect(read.chunks.count == 1)
+        let chunk = try #require(read.chunks.first)
+        // The grid spans exactly the good readings.
+        let steps = Int(bad.spacing / bad.frequency.microseconds)
+        #expect(chunk.startBucket == bad.frequency.bucket(of: Self.t0))
+        #expect(chunk.target.count == 47 * steps + 1)
+        #expect(chunk.watermark == Self.t0 + 47 * bad.spacing)
+        if chunk.target.count == 47 * steps + 1, chunk.covariates.count == 1 {
+            let target = (0..<48).map { chunk.target[$0 * steps] }
+            let covariate = (0..<48).map { chunk.covariates[0][$0 * steps] }
+            #expect(target == (0..<48).map { Float($0) })
+            #expect(covariate == (0..<48).map { Float($0 * 10) })
+            #expect(chunk.target.filter { !$0.isNaN }.count == 48)
+        }
+        let report = chunk.quality
+        #expect(bad.counter.count(in: report) == 1)
+        #expect(report.rowsRead == 49)
+        #expect(report.rowsDropped == (bad.dropsRow ? 1 : 0))
+        #expect(report.bucketsObserved == 48)
+    }
+
+    /// `now` and `maxFuture` decide what is in the future; a reading dropped as in the future
+    /// is taken by a later read once `now` has caught up with it.
+    @Test func futureReadingsWaitUntilNowCatchesUp() async throws {
+        let table = TestDatabase.uniqueName("future")
+        let (first, second, series) = try await TestDatabase.session { session in
+            try session.execute("CREATE TABLE \(table) (ts timestamptz, v float8)")
+            defer { _ = try? session.execute("DROP TABLE \(table)") }
+            // Hours 0..<48, then hour 49 and one microsecond after hour 49 (value 50).
+            try session.execute(
+                """
+                INSERT INTO \(table) SELECT '2024-01-01 00:00+00'::timestamptz + g * interval '1 hour', g
+                FROM generate_series(0, 47) AS g;
+                """)
+            try session.execute(
+                """
+                INSERT INTO \(table) VALUES ('2024-01-03 01:00+00', 49),
+                  ('2024-01-03 01:00:00.000001+00', 50)
+                """)
+            let source = SourceDescription(relation: table, timeColumn: "ts", valueColumn: "v", frequency: .hours(1))
+            // Now is hour 47 and readings may lie 2 hours ahead: hour 49 exactly is fine.
+            let first = try Self.read(
+                source, options: ReadOptions(maxFuture: 2, now: Self.t0 + 47 * Self.hour), in: session)
+            var set = SeriesSet(frequency: .hours(1))
+            set.merge(first)
+            let second = try Self.read(
+                source, options: ReadOptions(maxFuture: 0, now: Self.t0 + 50 * Self.hour),
+                watermarks: set.watermarks, in: session)
+            set.merge(second)
+            return (first, second, set.series[""]!)
+        }
+        #expect(first.chunks[0].quality.droppedFutureTime == 1)
+        #expect(first.chunks[0].watermark == Self.t0 + 49 * Self.hour)
+        #expect(second.chunks[0].quality.droppedFutureTime == 0)
+        #expect(series.target.count == 50)
+        #expect(series.target[47] == 47 && series.target[48].isNaN && series.target[49] == 49.5)
+        #expect(series.watermark == Self.t0 + 49 * Self.hour + 1)
+    }
+
+    /// A source whose only rows cannot be trusted still reports them, index or not.
+    @Test func aSourceWithOnlyUntrustedRowsReportsThem() async throws {
+        let table = TestDatabase.uniqueName("only_untrusted")
+        let reads = try await TestDatabase.session { session in
+            try session.execute("CREATE TABLE \(table) (ts timestamptz, v float8)")
+            defer { _ = try? session.execute("DROP TABLE \(table)") }
+            try session.execute("INSERT INTO \(table) VALUES ('infinity', 1), ('9999-01-01 00:00+00', 2), (NULL, 3)")
+            let source = SourceDescription(relation: table, timeColumn: "ts", valueColumn: "v", frequency: .hours(1))
+            let scanned = try Self.read(source, in: session)
+            try session.execute("CREATE INDEX ON \(table) (ts)")
+            return [scanned, try Self.read(source, in: session)]
+        }
+        for read in reads {
+            let chunk = try #require(read.chunks.first)
+            #expect(chunk.target.isEmpty)
+            #expect(chunk.quality.droppedNonFiniteTime == 1 && chunk.quality.droppedFutureTime == 1)
+            #expect(chunk.quality.droppedNullTime == 1 && chunk.quality.rowsDropped == 3)
+        }
+    }
+
+    /// `numeric` holds numbers float8 cannot; dates run past timestamps: neither may fail
+    /// the read, and what cannot be trusted is counted.
+    @Test func numericBeyondFloat8DoesNotFailTheRead() async throws {
+        let table = TestDatabase.uniqueName("numeric_extremes")
+        let report = try await TestDatabase.session { session in
+            try session.execute("CREATE TABLE \(table) (ts numeric, v numeric, c numeric)")
+            defer { _ = try? session.execute("DROP TABLE \(table)") }
+            try session.execute(
+                """
+                INSERT INTO \(table) VALUES (1e400, 1, 1), ('NaN', 1, 1), ('Infinity', 1, 1),
+                  (1704067200, 1e400, 0), (1704067200, -1e400, 0), (1704067200, 'Infinity', 0),
+                  (1704067200, 'NaN', 0), (1704070800, 1e-400, 1e400), (1704074400, 2, 'NaN')
+                """)
+            return try Self.read(
+                SourceDescription(
+                    relation: table, timeColumn: "ts", valueColumn: "v", covariateColumns: ["c"],
+                    frequency: .hours(1)), in: session
+            ).chunks[0]
+        }
+        // Hour 0 had no valid value; hour 1's 1e-400 is 0 in float8.
+        #expect(report.startBucket == Frequency.hours(1).bucket(of: Self.t0) + 1)
+        #expect(report.target == [0, 2])
+        #expect(report.covariates == [[.nan, .nan]] || report.covariates[0].allSatisfy(\.isNaN))
+        #expect(report.quality.droppedNullTime == 3)
+        #expect(report.quality.droppedValueOverflow == 2)
+        #expect(report.quality.droppedInfinite == 1 && report.quality.droppedNaN == 1)
+        #expect(report.quality.droppedCovariateValues == 2)
+        #expect(report.quality.rowsRead == 9 && report.quality.rowsDropped == 7)
     }
 }

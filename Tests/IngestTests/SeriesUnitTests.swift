@@ -1,8 +1,8 @@
 import Foundation
-import PostgresClient
 import Testing
 
 @testable import Ingest
+@testable import PostgresClient
 
 /// Grid, gap, scaling, calendar and window logic without a database.
 struct SeriesUnitTests {
@@ -193,5 +193,140 @@ struct SeriesUnitTests {
                 WindowReference(series: 2, start: 0), WindowReference(series: 2, start: 3),
                 WindowReference(series: 2, start: 6),
             ])
+    }
+
+    @Test func bucketArithmeticSaturatesInsteadOfTrapping() {
+        for frequency in [Frequency(microseconds: 1), Frequency(microseconds: 3), .minutes(1), .hours(1)] {
+            for time in [Int64.min, Int64.min + 1, -1, 0, Int64.max - 1, Int64.max] {
+                let bucket = frequency.bucket(of: time)
+                #expect(frequency.start(of: bucket) <= time, "\(frequency) \(time)")
+            }
+            #expect(frequency.start(of: .max) == .max && frequency.start(of: .min) == .min)
+        }
+        #expect(Frequency(microseconds: 3).bucket(of: .min) == Int64.min / 3 - 1)
+        #expect(Frequency(microseconds: 1).bucket(of: .max) == .max)
+        #expect(Int64.max.saturatingAdding(1) == .max && Int64.min.saturatingAdding(-1) == .min)
+        #expect(Int64.min.saturatingSubtracting(1) == .min && Int64.max.saturatingSubtracting(-1) == .max)
+        #expect(Int64.max.saturatingMultiplied(by: -2) == .min && Int64.min.saturatingMultiplied(by: -1) == .max)
+        #expect(Int64(6).saturatingMultiplied(by: 7) == 42)
+        // The future bound never leaves 1970...GridTime.latest.
+        #expect(GridTime.newestAllowed(now: .max, steps: .max, frequency: .hours(1)) == GridTime.latest)
+        #expect(GridTime.newestAllowed(now: .min, steps: -5, frequency: .hours(1)) == 0)
+        #expect(GridTime.newestAllowed(now: 1000, steps: 2, frequency: Frequency(microseconds: 10)) == 1020)
+    }
+
+    @Test func infiniteTimestampsSaturateBothWays() throws {
+        for raw in [Int64.min, Int64.max, 9_223_371_331_199_999_999, -211_813_488_000_000_000] {
+            var bytes: [UInt8] = []
+            bytes.appendBigEndian(raw)
+            let decoded = try bytes.withUnsafeBytes { try PostgresTimestamp.decode($0, type: .timestamptz) }
+            var encoded: [UInt8] = []
+            decoded.encode(into: &encoded)
+            let roundTrip = encoded.withUnsafeBytes { Int64(bigEndian: $0.loadUnaligned(as: Int64.self)) }
+            // Exact, except a time past Int64.max after the shift: it becomes infinity.
+            #expect(roundTrip == (raw > Int64.max - PostgresTime.epochOffsetMicroseconds ? .max : raw), "\(raw)")
+        }
+    }
+
+    /// Feeds `rows` (raw COPY time: µs since 2000-01-01, value) of series "k" to an
+    /// accumulator and returns its chunk.
+    static func accumulate(
+        _ rows: [(raw: Int64, value: Double)], frequency: Frequency = .minutes(1), maxHistory: Int = 100,
+        aggregation: Aggregation = .mean, newestAllowed: Int64 = GridTime.latest
+    ) throws -> SeriesChunk {
+        var accumulator = GridAccumulator(
+            frequency: frequency, lowerBucket: nil, covariates: 0, aggregation: aggregation, maxHistory: maxHistory,
+            newestAllowed: newestAllowed)
+        for (raw, value) in rows {
+            var bytes: [UInt8] = []
+            bytes.appendBigEndian(Int32(1))
+            bytes.append(UInt8(ascii: "k"))
+            bytes.appendBigEndian(Int32(8))
+            bytes.appendBigEndian(raw)
+            bytes.appendBigEndian(Int32(8))
+            bytes.appendBigEndian(value.bitPattern)
+            try bytes.withUnsafeBytes { buffer in
+                var reader = ByteReader(buffer)
+                accumulator.add(try CopyOutRow(reader: &reader, fieldCount: 3))
+            }
+        }
+        return try #require(accumulator.finish().first)
+    }
+
+    /// 2024-01-01 00:00 UTC as COPY sends it (µs since 2000-01-01).
+    static let raw2024: Int64 = 1_704_067_200_000_000 - PostgresTime.epochOffsetMicroseconds
+
+    @Test func everyStorableTimeIsBucketedOrCounted() throws {
+        let minute: Int64 = 60_000_000
+        for frequency in [Frequency(microseconds: 1), .minutes(1), .days(1)] {
+            let chunk = try Self.accumulate(
+                [
+                    (.min, 1), (.max, 1),  // -infinity, infinity
+                    (-211_813_488_000_000_000, 1),  // 4713 BC
+                    (9_223_371_331_199_999_999, 1),  // 294276 AD: overflows when shifted to 1970
+                    (-PostgresTime.epochOffsetMicroseconds - 1, 1),  // 1969-12-31 23:59:59.999999
+                    (Self.raw2024 + 10 * minute, 1),  // beyond the future bound
+                    (Self.raw2024, 7), (Self.raw2024, .nan), (Self.raw2024, -.infinity), (Self.raw2024, 1e300),
+                ], frequency: frequency, newestAllowed: 1_704_067_200_000_000 + minute)
+            #expect(chunk.quality.droppedNonFiniteTime == 2)
+            #expect(chunk.quality.droppedBeforeEpoch == 2)
+            #expect(chunk.quality.droppedFutureTime == 2)
+            #expect(chunk.quality.droppedNaN == 1 && chunk.quality.droppedInfinite == 1)
+            #expect(chunk.quality.droppedValueOverflow == 1)
+            #expect(chunk.quality.rowsRead == 10 && chunk.quality.rowsDropped == 9)
+            #expect(chunk.target == [7])
+            #expect(chunk.startBucket == frequency.bucket(of: 1_704_067_200_000_000))
+        }
+    }
+
+    /// A valid reading far ahead of the others (1970, then 2024, at one microsecond per
+    /// step) frees the old history instead of allocating the buckets between.
+    @Test func aJumpFarAheadKeepsOnlyTheWindow() throws {
+        let epoch = -PostgresTime.epochOffsetMicroseconds
+        let chunk = try Self.accumulate(
+            [(epoch, 1), (epoch + 1, 2), (Self.raw2024, 3), (Self.raw2024 - 5, 4), (epoch + 2, 5)],
+            frequency: Frequency(microseconds: 1), maxHistory: 10)
+        // The window: the 10 steps up to 2024's reading.
+        #expect(chunk.startBucket == Self.raw2024 + PostgresTime.epochOffsetMicroseconds - 9)
+        #expect(chunk.target.count == 10 && chunk.target[4] == 4 && chunk.target[9] == 3)
+        #expect(chunk.quality.droppedOutsideWindow == 3)
+        #expect(chunk.quality.rowsDropped == 3)
+    }
+
+    /// Readings near the largest Float32: a mean stays finite, a sum that overflows is
+    /// dropped and counted.
+    @Test func aggregatesNeverBecomeInfinite() throws {
+        let big = Double(Float.greatestFiniteMagnitude)
+        let rows: [(raw: Int64, value: Double)] = [(Self.raw2024, big), (Self.raw2024, big), (Self.raw2024, -big)]
+        let mean = try Self.accumulate(rows)
+        #expect(mean.target.count == 1 && mean.target[0].isFinite)
+        #expect(mean.quality.rowsDropped == 0)
+        let sum = try Self.accumulate(rows + [(Self.raw2024 + 60_000_000, 1)], aggregation: .sum)
+        #expect(sum.target.count == 2 && sum.target[0].isNaN && sum.target[1] == 1)
+        #expect(sum.quality.droppedValueOverflow == 3 && sum.quality.bucketsObserved == 1)
+    }
+
+    @Test func mergeAndIndexingSaturate() {
+        func chunk(_ values: [Float], coversFrom: Int64, start: Int64) -> SeriesChunk {
+            SeriesChunk(
+                key: "k", coversFrom: coversFrom, startBucket: start, target: values, covariates: [[Float]](),
+                watermark: 0, quality: QualityReport())
+        }
+        // One microsecond per step: every time is a bucket, the widest range of indices.
+        var series = RegularSeries(
+            key: "k", frequency: Frequency(microseconds: 1), chunk: chunk([1, 2], coversFrom: 0, start: 10))
+        // A chunk that covers everything replaces the grid.
+        series.merge(chunk([3], coversFrom: .min, start: 12), maxHistory: 100)
+        #expect(series.startBucket == 12 && series.target == [3])
+        // A chunk 10^15 buckets later: the gap is not allocated, only `maxHistory` buckets kept.
+        series.merge(chunk([4, 5], coversFrom: 1_000_000_000_000_000, start: 1_000_000_000_000_000), maxHistory: 5)
+        #expect(series.startBucket == 1_000_000_000_000_000 - 3)
+        #expect(series.target.count == 5 && series.target[0].isNaN && Array(series.target[3...]) == [4, 5])
+        #expect(series.value(at: .min) == nil && series.value(at: .max) == nil)
+        let filled = series.filled(maxGap: 0)
+        #expect(filled.index(of: .min) == .min && filled.index(of: .max) > 0)
+        #expect(filled.prefix(before: .min).target.isEmpty)
+        #expect(filled.prefix(before: .max).target.count == 5)
+        #expect(filled.time(at: .max) == .max)
     }
 }

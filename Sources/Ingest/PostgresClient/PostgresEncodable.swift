@@ -121,20 +121,27 @@ public enum PostgresTime {
 
 /// An exact instant for `timestamptz` parameters and COPY fields: microseconds since the
 /// Unix epoch (no floating-point rounding, unlike `Date`).
+///
+/// PostgreSQL's `'infinity'` and `'-infinity'` are `Int64.max` and `Int64.min` both ways;
+/// shifting between the epochs saturates there instead of overflowing.
 public struct PostgresTimestamp: PostgresEncodable, PostgresDecodable, Hashable, Comparable {
     public var microsecondsSince1970: Int64
     public init(microsecondsSince1970: Int64) { self.microsecondsSince1970 = microsecondsSince1970 }
 
     public static var postgresType: PostgresType { .timestamptz }
     public func encode(into buffer: inout [UInt8]) {
-        buffer.appendBigEndian(microsecondsSince1970 - PostgresTime.epochOffsetMicroseconds)
+        let (shifted, overflow) = microsecondsSince1970.subtractingReportingOverflow(
+            PostgresTime.epochOffsetMicroseconds)
+        buffer.appendBigEndian(microsecondsSince1970 == .max ? .max : overflow ? .min : shifted)
     }
 
     /// Decodes `timestamptz` or `timestamp` (as UTC).
     public static func decode(_ bytes: UnsafeRawBufferPointer, type: PostgresType) throws(PostgresError) -> Self {
         guard type == .timestamptz || type == .timestamp else { throw mismatch(type) }
         var reader = ByteReader(bytes)
-        return Self(microsecondsSince1970: try reader.read(Int64.self) &+ PostgresTime.epochOffsetMicroseconds)
+        let raw = try reader.read(Int64.self)
+        let (shifted, overflow) = raw.addingReportingOverflow(PostgresTime.epochOffsetMicroseconds)
+        return Self(microsecondsSince1970: raw == .min ? .min : overflow ? .max : shifted)
     }
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.microsecondsSince1970 < rhs.microsecondsSince1970 }

@@ -54,7 +54,9 @@ struct BucketChannel {
         let next = count == .max ? count : count + 1
         switch aggregation {
         case .mean:
-            block.values[index] += (Float(value) - block.values[index]) / Float(next)
+            // In Float64, so two readings near ±Float.greatestFiniteMagnitude cannot overflow.
+            let mean = Double(block.values[index])
+            block.values[index] = Float(mean + (value - mean) / Double(next))
         case .sum:
             block.values[index] += Float(value)
         case .last:
@@ -104,9 +106,11 @@ struct BucketChannel {
         return total
     }
 
-    /// Values of buckets `first...last`, NaN where no reading fell.
-    func values(from first: Int64, through last: Int64) -> [Float] {
+    /// Values of buckets `first...last`, NaN where no reading fell or where the aggregate
+    /// is not finite (a `sum` beyond Float32), and the readings of those overflowed buckets.
+    func values(from first: Int64, through last: Int64) -> (values: [Float], overflowed: Int) {
         var result = [Float](repeating: .nan, count: Int(last - first + 1))
+        var overflowed = 0
         result.withUnsafeMutableBufferPointer { output in
             for (offset, block) in blocks.enumerated() {
                 let blockStart = (firstBlock + Int64(offset)) << Int64(BucketBlock.shift)
@@ -115,10 +119,15 @@ struct BucketChannel {
                 guard from <= through else { continue }
                 for bucket in from...through {
                     let index = Int(bucket - blockStart)
-                    if block.counts[index] > 0 { output[Int(bucket - first)] = block.values[index] }
+                    guard block.counts[index] > 0 else { continue }
+                    if block.values[index].isFinite {
+                        output[Int(bucket - first)] = block.values[index]
+                    } else {
+                        overflowed += Int(block.counts[index])
+                    }
                 }
             }
         }
-        return result
+        return (result, overflowed)
     }
 }

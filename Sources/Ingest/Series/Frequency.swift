@@ -27,15 +27,17 @@ public struct Frequency: Sendable, Hashable, Codable, CustomStringConvertible {
     public static func days(_ days: Int64) -> Frequency { .seconds(days * 86_400) }
 
     /// The bucket holding time `t` (microseconds since the Unix epoch); floors for negative times.
+    /// Never traps: `t / microseconds` is at least `Int64.min / 2` when it has a remainder.
     @inline(__always)
     public func bucket(of t: Int64) -> Int64 {
         let quotient = t / microseconds
         return (t % microseconds < 0) ? quotient - 1 : quotient
     }
 
-    /// The start time (microseconds since the Unix epoch) of bucket `bucket`.
+    /// The start time (microseconds since the Unix epoch) of bucket `bucket`, saturating at
+    /// `Int64.min` / `Int64.max` for buckets whose start is not representable.
     @inline(__always)
-    public func start(of bucket: Int64) -> Int64 { bucket * microseconds }
+    public func start(of bucket: Int64) -> Int64 { bucket.saturatingMultiplied(by: microseconds) }
 
     /// The natural seasonal period in steps for this frequency (e.g. 24 for hourly data,
     /// 7 for daily), used by seasonal-naive baselines; 1 when none applies.

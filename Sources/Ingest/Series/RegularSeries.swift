@@ -29,24 +29,26 @@ public struct RegularSeries: Sendable {
     /// The observed value of the bucket holding `time` (µs since the Unix epoch), nil when
     /// the bucket is outside the series or has no reading.
     public func value(at time: Int64) -> Float? {
-        let index = frequency.bucket(of: time) - startBucket
+        let index = frequency.bucket(of: time).saturatingSubtracting(startBucket)
         guard index >= 0, index < Int64(target.count) else { return nil }
         let value = target[Int(index)]
         return value.isNaN ? nil : value
     }
 
     /// Bucket after the last one.
-    public var endBucket: Int64 { startBucket + Int64(target.count) }
+    public var endBucket: Int64 { startBucket.saturatingAdding(Int64(target.count)) }
     /// Start time (µs since the Unix epoch) of the last bucket.
     public var lastBucketTime: Int64 { frequency.start(of: endBucket - 1) }
 
     /// Replaces the grid from `chunk.coversFrom` on with the chunk (rows re-read in the
     /// overlap may have changed, appeared or vanished), then keeps the newest `maxHistory`
-    /// buckets.
+    /// buckets (at least 1). Bucket arithmetic saturates, and a gap of `maxHistory` or more
+    /// between the kept buckets and the chunk is never allocated.
     public mutating func merge(_ chunk: SeriesChunk, maxHistory: Int) {
         guard !chunk.target.isEmpty else { return }
+        let maxHistory = max(1, maxHistory)
         // Buckets before the chunk's range survive; the chunk starts at or after its range.
-        let keep = Int(max(0, min(Int64(target.count), chunk.coversFrom - startBucket)))
+        var keep = Int(max(0, min(Int64(target.count), chunk.coversFrom.saturatingSubtracting(startBucket))))
         guard keep > 0 else {
             revision &+= 1
             startBucket = chunk.startBucket
@@ -56,19 +58,25 @@ public struct RegularSeries: Sendable {
             trim(maxHistory)
             return
         }
-        let gap = Int(chunk.startBucket - (startBucket + Int64(keep)))
+        var gap = max(0, chunk.startBucket.saturatingSubtracting(startBucket.saturatingAdding(Int64(keep))))
         if gap == 0, chunk.watermark <= watermark, Self.sameBits(target[keep...], chunk.target),
             covariates.indices.allSatisfy({ Self.sameBits(covariates[$0][keep...], chunk.covariates[$0]) })
         {
             return  // the overlap re-read brought nothing new (the usual poll without data)
         }
         revision &+= 1
+        if gap >= Int64(maxHistory) {
+            // Nothing kept would survive the trim: drop it now instead of allocating the gap.
+            keep = 0
+            gap = Int64(maxHistory)
+            startBucket = chunk.startBucket.saturatingSubtracting(gap)
+        }
         target.removeSubrange(keep...)
-        target.append(contentsOf: repeatElement(.nan, count: max(0, gap)))
+        target.append(contentsOf: repeatElement(.nan, count: Int(gap)))
         target.append(contentsOf: chunk.target)
         for index in covariates.indices {
             covariates[index].removeSubrange(keep...)
-            covariates[index].append(contentsOf: repeatElement(.nan, count: max(0, gap)))
+            covariates[index].append(contentsOf: repeatElement(.nan, count: Int(gap)))
             covariates[index].append(contentsOf: chunk.covariates[index])
         }
         watermark = max(watermark, chunk.watermark)
@@ -136,14 +144,16 @@ public struct FilledSeries: Sendable {
     public let missing: Int
 
     /// Start time (µs since the Unix epoch) of bucket index `index`.
-    public func time(at index: Int) -> Int64 { frequency.start(of: startBucket + Int64(index)) }
+    public func time(at index: Int) -> Int64 { frequency.start(of: startBucket.saturatingAdding(Int64(index))) }
 
-    /// Index of the bucket holding `time` (may be outside `target`).
-    public func index(of time: Int64) -> Int { Int(frequency.bucket(of: time) - startBucket) }
+    /// Index of the bucket holding `time` (may be outside `target`; saturates at `Int.min` /
+    /// `Int.max`).
+    public func index(of time: Int64) -> Int { Int(frequency.bucket(of: time).saturatingSubtracting(startBucket)) }
 
     /// The series without its buckets at or after `time` (segments clipped accordingly).
     public func prefix(before time: Int64) -> FilledSeries {
-        let end = max(0, min(target.count, index(of: time - 1) + 1))
+        let end = Int(
+            max(0, min(Int64(target.count), Int64(index(of: time.saturatingSubtracting(1))).saturatingAdding(1))))
         return FilledSeries(
             key: key, frequency: frequency, startBucket: startBucket, target: Array(target[..<end]),
             covariates: covariates.map { Array($0[..<end]) },

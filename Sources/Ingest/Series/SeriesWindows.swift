@@ -79,8 +79,9 @@ public struct SeriesWindows: Sendable {
             case .fraction(let fraction):
                 cutoff = candidate.target.count - Int((Double(candidate.target.count) * fraction).rounded())
             case .from(let time):
-                let bucket = candidate.frequency.bucket(of: time + candidate.frequency.microseconds - 1)
-                cutoff = Int(max(0, min(Int64(candidate.target.count), bucket - candidate.startBucket)))
+                let bucket = candidate.frequency.bucket(of: time.saturatingAdding(candidate.frequency.microseconds - 1))
+                cutoff = Int(
+                    max(0, min(Int64(candidate.target.count), bucket.saturatingSubtracting(candidate.startBucket))))
             case .none:
                 cutoff = candidate.target.count
             }

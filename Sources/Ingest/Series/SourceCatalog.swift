@@ -14,6 +14,9 @@ public struct ResolvedSource: Sendable, Hashable {
     let timeKind: TimeKind
     /// The SQL type names of the time, value and series columns, for reports.
     public let columnTypes: [String: String]
+    /// The SQL-standard name of the base type (through domains) of the time, value and
+    /// covariate columns, e.g. `bigint` or `numeric`: how to convert them safely.
+    let baseTypes: [String: String]
 
     /// Whether the relation is a plain or partitioned table (which can carry a trigger).
     public var isTable: Bool { kind == "r" || kind == "p" }
@@ -87,9 +90,13 @@ public enum SourceCatalog {
         var columnTypes = [source.timeColumn: time.display, source.valueColumn: try requireNumeric(source.valueColumn)]
         for covariate in source.covariateColumns { columnTypes[covariate] = try requireNumeric(covariate) }
         if let series = source.seriesColumn { columnTypes[series] = try type(of: series).display }
+        var baseTypes: [String: String] = [:]
+        for column in [source.timeColumn, source.valueColumn] + source.covariateColumns {
+            baseTypes[column] = displayBase(try type(of: column).base)
+        }
         return ResolvedSource(
             description: source, schema: relation.schema, name: relation.name, kind: relation.kind, oid: relation.oid,
-            timeKind: timeKind, columnTypes: columnTypes)
+            timeKind: timeKind, columnTypes: columnTypes, baseTypes: baseTypes)
     }
 
     /// Maps a `pg_type.typname` to the SQL-standard spelling used above.
