@@ -23,6 +23,9 @@ struct ModelSettings: Sendable, Hashable {
     /// Seconds between scheduled full retrains, or nil.
     var retrainEvery: Double?
     var maxHistory = ReadOptions.defaultMaxHistory
+    /// Steps after the database's `now()` a reading may lie and still be trusted; the
+    /// horizon when not set.
+    var maxFuture: Int
 
     /// Options of `forecast.create_model` that this daemon understands.
     struct InvalidOptions: Error, CustomStringConvertible {
@@ -39,6 +42,7 @@ struct ModelSettings: Sendable, Hashable {
         self.horizon = horizon
         self.lookback = lookback
         updateEvery = horizon
+        maxFuture = horizon
         func integer(_ key: String) throws -> Int? {
             guard let value = options[key] else { return nil }
             guard let number = value as? NSNumber, number.doubleValue == number.doubleValue.rounded() else {
@@ -51,6 +55,7 @@ struct ModelSettings: Sendable, Hashable {
         maxEpochs = try integer("max_epochs") ?? maxEpochs
         updateEvery = try integer("update_every") ?? updateEvery
         maxHistory = try integer("max_history") ?? maxHistory
+        maxFuture = try integer("max_future") ?? maxFuture
         func value<Value>(_ key: String, as type: Value.Type, _ expected: String) throws -> Value? {
             guard let value = options[key], !(value is NSNull) else { return nil }
             guard let typed = value as? Value else { throw InvalidOptions(message: "\(key) must be \(expected)") }
@@ -82,7 +87,9 @@ struct ModelSettings: Sendable, Hashable {
             calendar: calendar ? CalendarFeatures(timeZone: timeZone) : nil)
     }
 
-    var readOptions: ReadOptions { ReadOptions(maxHistory: maxHistory) }
+    /// Readings up to `maxFuture` steps after the database's `now()` are trusted (clock
+    /// skew, schedules); later ones are dropped and counted until their time comes.
+    var readOptions: ReadOptions { ReadOptions(maxHistory: maxHistory, maxFuture: maxFuture) }
 
     /// Checks what `forecast.create_model` checks, for rows changed behind its back (a direct
     /// `UPDATE forecast.models`): a bad row fails only its own model, with this message.
@@ -93,6 +100,7 @@ struct ModelSettings: Sendable, Hashable {
         try check(horizon >= 1, "horizon must be at least 1")
         try check(lookback >= 2, "lookback must be at least 2")
         try check(updateEvery >= 1, "update_every must be at least 1")
+        try check(maxFuture >= 0, "max_future must not be negative")
         try check(maxEpochs >= 1, "max_epochs must be at least 1")
         try check(learningRate.isFinite && learningRate > 0, "learning_rate must be positive")
         try check(maxHistory >= lookback + horizon, "max_history must be at least lookback + horizon")

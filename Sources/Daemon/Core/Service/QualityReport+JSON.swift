@@ -17,6 +17,8 @@ extension QualityReport {
 private struct StoredQuality: Encodable {
     var rowsRead, rowsDropped, droppedNullTime, droppedNullValue, droppedNaN, droppedInfinite: Int
     var droppedOutsideWindow, bucketsObserved, bucketsMerged, bucketsInterpolated, bucketsMissing, segments: Int
+    var droppedNonFiniteTime, droppedBeforeEpoch, droppedFutureTime, droppedValueOverflow: Int
+    var droppedCovariateValues: Int
     var firstTime, lastTime: Date?
 
     init(_ report: QualityReport) {
@@ -32,6 +34,11 @@ private struct StoredQuality: Encodable {
         bucketsInterpolated = report.bucketsInterpolated
         bucketsMissing = report.bucketsMissing
         segments = report.segments
+        droppedNonFiniteTime = report.droppedNonFiniteTime
+        droppedBeforeEpoch = report.droppedBeforeEpoch
+        droppedFutureTime = report.droppedFutureTime
+        droppedValueOverflow = report.droppedValueOverflow
+        droppedCovariateValues = report.droppedCovariateValues
         firstTime = report.firstTime
         lastTime = report.lastTime
     }
@@ -49,6 +56,11 @@ private struct StoredQuality: Encodable {
         case bucketsMerged = "buckets_merged"
         case bucketsInterpolated = "buckets_interpolated"
         case bucketsMissing = "buckets_missing"
+        case droppedNonFiniteTime = "dropped_non_finite_time"
+        case droppedBeforeEpoch = "dropped_before_1970"
+        case droppedFutureTime = "dropped_future_time"
+        case droppedValueOverflow = "dropped_value_overflow"
+        case droppedCovariateValues = "dropped_covariate_values"
         case firstTime = "first_time"
         case lastTime = "last_time"
     }
