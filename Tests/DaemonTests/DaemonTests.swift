@@ -93,7 +93,7 @@ struct DaemonTests {
         let stopped = await daemon.stop()
         #expect(stopped.status == 0)
         #expect(stopped.elapsed < .seconds(10))
-        let held = try await harness.integer("SELECT count(*) FROM forecast.models WHERE lease_owner IS NOT NULL")
+        let held = try await harness.integer("SELECT count(*) FROM forecast.leases WHERE owner IS NOT NULL")
         #expect(held == 0)
     }
 

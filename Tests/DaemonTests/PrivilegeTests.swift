@@ -62,7 +62,7 @@ struct PrivilegeTests {
                     == 24
             }, "\(daemon.log)")
         let owner = try await harness.sql { session in
-            try session.query("SELECT lease_owner FROM forecast.models WHERE name = 'ett'")[0].decode(
+            try session.query("SELECT owner FROM forecast.leases WHERE model = 'ett'")[0].decode(
                 String?.self, at: 0)
         }
         #expect(owner != nil)

@@ -83,44 +83,92 @@ enum ModelStore {
         return (settings, try row.decode(ModelState.self, at: 10))
     }
 
-    /// Claims (or renews) leases on every model that is not paused and not held by another
-    /// live process; returns the leases now held by `owner`.
-    static func claimLeases(owner: String, seconds: Int, in session: PostgresSession) throws -> [Lease] {
-        let rows = try session.query(
+    /// One round of lease upkeep for `owner`, each step its own short statement:
+    /// 1. renews every lease it holds (never blocked by a write in flight: see `fence`);
+    /// 2. gives back leases above its fair share (`ceil(models / live instances)`, models not
+    ///    paused), never one in `busy` (a cycle is running on it), so a new instance gets
+    ///    work and the instances end up balanced;
+    /// 3. claims free leases up to that share: never held, expired, or held by an instance
+    ///    that stopped announcing itself (`forecast.instances`), bumping their epoch.
+    /// Returns the leases `owner` holds now.
+    static func maintainLeases(owner: String, seconds: Int, busy: Set<String>, in session: PostgresSession) throws
+        -> [Lease]
+    {
+        var held = try session.query(
             """
-            UPDATE forecast.models AS m
-            SET lease_owner = $1, lease_expires_at = now() + $2 * interval '1 second',
-                lease_epoch = CASE WHEN m.lease_owner = $1 THEN m.lease_epoch ELSE m.lease_epoch + 1 END
-            WHERE m.name IN (
-                SELECT name FROM forecast.models
-                WHERE state <> 'paused'
-                  AND (lease_owner IS NULL OR lease_owner = $1 OR lease_expires_at < now())
-                ORDER BY name
-                FOR UPDATE SKIP LOCKED)
-            RETURNING m.name, m.lease_epoch
-            """, [owner, Int32(seconds)])
-        return try rows.map { Lease(model: try $0.decode(String.self, at: 0), epoch: try $0.decode(Int64.self, at: 1)) }
+            UPDATE forecast.leases AS l SET expires_at = now() + $2 * interval '1 second'
+            FROM forecast.models AS m
+            WHERE l.owner = $1 AND m.name = l.model AND m.state <> 'paused'
+            RETURNING l.model, l.epoch
+            """, [owner, Int32(seconds)]
+        ).map { Lease(model: try $0.decode(String.self, at: 0), epoch: try $0.decode(Int64.self, at: 1)) }
+        let share = try session.query(
+            """
+            SELECT ceil((SELECT count(*) FROM forecast.models WHERE state <> 'paused')::float8
+                        / greatest(1, (SELECT count(*) FROM forecast.instances WHERE expires_at > now())))::int8
+            """)[0].decode(Int.self, at: 0)
+        if held.count > share {
+            let surplus = held.filter { !busy.contains($0.model) }.sorted { $0.model > $1.model }
+                .prefix(held.count - share).map(\.model)
+            for model in surplus {
+                try session.execute(
+                    "UPDATE forecast.leases SET owner = NULL, expires_at = NULL WHERE owner = $1 AND model = $2",
+                    [owner, model])
+            }
+            held.removeAll { surplus.contains($0.model) }
+        }
+        guard held.count < share else { return held }
+        held += try session.query(
+            """
+            WITH free AS (
+                SELECT l.model FROM forecast.leases AS l
+                JOIN forecast.models AS m ON m.name = l.model
+                WHERE m.state <> 'paused' AND l.owner IS DISTINCT FROM $1
+                  AND (l.owner IS NULL OR l.expires_at IS NULL OR l.expires_at < now()
+                       OR NOT EXISTS (
+                           SELECT 1 FROM forecast.instances AS i WHERE i.owner = l.owner AND i.expires_at > now()))
+                ORDER BY hashtext(l.model || $1)
+                LIMIT $3
+                FOR UPDATE OF l SKIP LOCKED)
+            UPDATE forecast.leases AS l
+            SET owner = $1, expires_at = now() + $2 * interval '1 second', epoch = l.epoch + 1
+            FROM free WHERE l.model = free.model
+            RETURNING l.model, l.epoch
+            """, [owner, Int32(seconds), Int64(share - held.count)]
+        ).map { Lease(model: try $0.decode(String.self, at: 0), epoch: try $0.decode(Int64.self, at: 1)) }
+        return held
     }
 
     /// Gives up `owner`'s leases (all, or those on paused models only). Giving up all of
     /// them is a stop: a training it abandoned leaves the model `active`, not `training`.
     static func releaseLeases(owner: String, pausedOnly: Bool = false, in session: PostgresSession) throws {
-        try session.execute(
-            """
-            UPDATE forecast.models
-            SET lease_owner = NULL, lease_expires_at = NULL,
-                state = CASE WHEN NOT $2 AND state = 'training' THEN 'active' ELSE state END
-            WHERE lease_owner = $1 AND ($2 = false OR state = 'paused')
-            """, [owner, pausedOnly])
+        try session.transaction {
+            if !pausedOnly {
+                try session.execute(
+                    """
+                    UPDATE forecast.models SET state = 'active'
+                    WHERE state = 'training' AND name IN (SELECT model FROM forecast.leases WHERE owner = $1)
+                    """, [owner])
+            }
+            try session.execute(
+                """
+                UPDATE forecast.leases AS l SET owner = NULL, expires_at = NULL
+                FROM forecast.models AS m
+                WHERE l.owner = $1 AND m.name = l.model AND ($2 = false OR m.state = 'paused')
+                """, [owner, pausedOnly])
+        }
     }
 
-    /// Inside a transaction: locks the model row and checks that `lease` is still held.
+    /// Inside a publishing transaction: checks that `lease` is still held, and keeps it from
+    /// being taken over until the transaction ends. `FOR KEY SHARE` on the lease row blocks
+    /// a takeover (`FOR UPDATE`) but not the holder's own renewal, so a long write never
+    /// costs the lease.
     static func fence(_ lease: Lease, owner: String, in session: PostgresSession) throws {
         let rows = try session.query(
             """
-            SELECT 1 FROM forecast.models
-            WHERE name = $1 AND lease_owner = $2 AND lease_epoch = $3 AND lease_expires_at > now()
-            FOR UPDATE
+            SELECT 1 FROM forecast.leases
+            WHERE model = $1 AND owner = $2 AND epoch = $3 AND expires_at > now()
+            FOR KEY SHARE
             """, [lease.model, owner, lease.epoch])
         guard !rows.isEmpty else { throw LeaseLost(model: lease.model) }
     }

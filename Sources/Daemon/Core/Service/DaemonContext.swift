@@ -47,7 +47,12 @@ public struct DaemonContext: Sendable {
     }
     /// Checkpoints kept per model (older versions' are cleared; see `ModelStore.pruneCheckpoints`).
     var keepVersions: Int { runtime.snapshot.keepVersions }
-    /// Lease lifetime in seconds; renewed every third of it.
+    /// Between lease renewals and instance heartbeats: a third of the lease, at most 3 s.
+    var leaseRenewal: Duration { min(.milliseconds(leaseSeconds * 1000 / 3), .seconds(3)) }
+    /// How long this instance's announcement lasts without a heartbeat (three renewals):
+    /// after a `kill -9`, other instances take its models over once it has lapsed.
+    var instanceSeconds: Int { max(1, Int((leaseRenewal * 3).seconds.rounded(.up))) }
+    /// Lease lifetime in seconds; renewed every `leaseRenewal`.
     var leaseSeconds: Int { runtime.snapshot.leaseSeconds }
 
     public static func makeOwner() -> String {

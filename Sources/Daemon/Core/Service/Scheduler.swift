@@ -33,7 +33,7 @@ struct Scheduler: Service {
                 var inFlight = Set<String>()
                 while !Task.isCancelledOrShuttingDown {
                     let now = ContinuousClock.now
-                    let renewEvery = Duration.seconds(max(1, context.leaseSeconds / 3))
+                    let renewEvery = context.leaseRenewal
                     // Leases: claim new models and renew ours.
                     if lastRenewal.map({ now - $0 >= renewEvery }) ?? true {
                         do {
@@ -41,11 +41,13 @@ struct Scheduler: Service {
                                 leaseConnection = try await PostgresConnection.connect(context.settings)
                             }
                             let owner = context.owner
+                            let busy = inFlight
                             let held = try await leaseConnection!.withSession { session in
-                                try ModelStore.heartbeat(owner: owner, seconds: context.leaseSeconds, in: session)
+                                try ModelStore.heartbeat(
+                                    owner: owner, seconds: context.instanceSeconds, in: session)
                                 try ModelStore.releaseLeases(owner: owner, pausedOnly: true, in: session)
-                                return try ModelStore.claimLeases(
-                                    owner: owner, seconds: context.leaseSeconds, in: session)
+                                return try ModelStore.maintainLeases(
+                                    owner: owner, seconds: context.leaseSeconds, busy: busy, in: session)
                             }
                             leases = Dictionary(uniqueKeysWithValues: held.map { ($0.model, $0) })
                             lastRenewal = now
