@@ -90,3 +90,43 @@ struct LeaseTests {
         }
     }
 }
+
+/// Many models share a bounded set of connections.
+@Suite(.database, .serialized)
+struct ConnectionBudgetTests {
+    /// 30 models, 2 workers: every model is forecast and the daemon never holds more than
+    /// its workers plus the listener, lease and writer connections.
+    @Test func manyModelsShareTheWorkersConnections() async throws {
+        let harness = try await DaemonHarness.make("forecastd_connection_budget")
+        defer { Task { try? await harness.drop() } }
+        try await harness.load(0..<200)
+        for index in 0..<30 { try await harness.createModel("m\(index)", epochs: 1, hidden: 4) }
+        let database = harness.databaseName
+        let daemon = try DaemonProcess(
+            arguments: [
+                "run", "--database", harness.conninfo, "--poll-interval", "1", "--lease-seconds", "6", "--workers", "2",
+            ],
+            environment: ["PGAPPNAME": "budget-daemon"])
+        var most = 0
+        let deadline = ContinuousClock.now + .seconds(300)
+        while ContinuousClock.now < deadline {
+            let (connections, forecast) = try await harness.sql { session in
+                let row = try session.query(
+                    """
+                    SELECT (SELECT count(*) FROM pg_stat_activity
+                            WHERE datname = $1 AND application_name = 'budget-daemon')::int8,
+                           (SELECT count(DISTINCT model) FROM forecast.latest)::int8
+                    """, [database])[0]
+                return (try row.decode(Int.self, at: 0), try row.decode(Int.self, at: 1))
+            }
+            most = max(most, connections)
+            if forecast == 30 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(try await harness.integer("SELECT count(DISTINCT model) FROM forecast.latest") == 30, "\(daemon.log)")
+        #expect(try await harness.integer("SELECT count(*) FROM forecast.models WHERE state = 'error'") == 0)
+        // 2 workers + listener + lease + writer.
+        #expect(most <= 5, "at most \(most) connections")
+        #expect(await daemon.stop().status == 0)
+    }
+}

@@ -11,6 +11,8 @@ public struct DaemonContext: Sendable {
     public var owner: String
     var pool: TrainingPool
     var writer: ForecastWriter
+    /// Connections model cycles borrow (as many as workers).
+    var connections: ConnectionPool
     var wake: WakeSignal
     /// Whether PostgreSQL is reachable, logged once per outage.
     var database: DatabaseHealth
@@ -29,6 +31,7 @@ public struct DaemonContext: Sendable {
         let configuration = runtime.snapshot
         pool = TrainingPool(size: configuration.workers)
         writer = ForecastWriter(runtime: runtime)
+        connections = ConnectionPool(size: configuration.workers) { runtime.snapshot.connectionSettings() }
         wake = WakeSignal()
         database = DatabaseHealth(logger: logger)
         stallSchedulerAfter = ProcessInfo.processInfo.environment["FORECASTD_DEBUG_STALL_SCHEDULER_AFTER"]

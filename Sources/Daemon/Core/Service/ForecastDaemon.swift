@@ -29,6 +29,7 @@ public enum ForecastDaemon {
             "forecastd started", metadata: ["owner": "\(context.owner)", "workers": "\(context.pool.size)"])
         try await group.run()
         await context.writer.close()
+        await context.connections.close()
         context.logger.info("forecastd stopped")
     }
 

@@ -60,20 +60,36 @@ actor ModelWorker {
         self.logger = logger
     }
 
-    func close() async {
-        await connection?.close()
-        connection = nil
-    }
-
     /// Whether the model failed recently and waits before trying again (`retryAt`); a
     /// notification (new data, a request) tries at once.
     func isBackingOff(at now: ContinuousClock.Instant) -> Bool { retryAt.map { now < $0 } ?? false }
 
-    /// Runs one cycle under `lease`.
+    /// Runs one cycle under `lease` on a connection borrowed from the daemon's pool for the
+    /// cycle's length.
     func cycle(lease: Lease) async -> Outcome {
+        let outcome: Outcome
+        do {
+            connection = try await context.connections.acquire()
+            outcome = await run(lease: lease)
+        } catch {
+            context.database.lost(Self.describe(error))
+            return .failed(Self.describe(error))
+        }
+        if let connection {
+            await context.connections.release(connection, healthy: connectionHealthy)
+        }
+        connection = nil
+        connectionHealthy = true
+        return outcome
+    }
+
+    /// Whether the borrowed connection may go back to the pool (false after a lost connection).
+    private var connectionHealthy = true
+
+    private func run(lease: Lease) async -> Outcome {
         var request: TakenRequest?
         do {
-            let connection = try await connected()
+            let connection = try connected()
             let name = self.name
             let requeue = requestOrphaned
             let found = try await connection.withSession { session in
@@ -129,8 +145,7 @@ actor ModelWorker {
             // requeued once the database is back.
             context.database.lost(error.message)
             if request != nil { requestOrphaned = true }
-            await connection?.close()
-            connection = nil
+            connectionHealthy = false
             return .failed(error.message)
         } catch {
             let message = Self.describe(error)
@@ -144,11 +159,10 @@ actor ModelWorker {
 
     // MARK: Steps
 
-    private func connected() async throws -> PostgresConnection {
-        if let connection { return connection }
-        let fresh = try await PostgresConnection.connect(context.settings)
-        connection = fresh
-        return fresh
+    /// The connection borrowed for this cycle.
+    private func connected() throws -> PostgresConnection {
+        guard let connection else { throw PostgresError(.usage, "no connection borrowed for this cycle") }
+        return connection
     }
 
     /// New settings (or first sight). The active version stays (it serves with its own
@@ -244,7 +258,7 @@ actor ModelWorker {
         let started = ContinuousClock.now
         let (progress, progressSink) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(16))
         let outcome: FineTuneOutcome = try await withThrowingTaskGroup(of: Void.self) { group in
-            let connection = try await connected()
+            let connection = try connected()
             group.addTask {
                 for await payload in progress {
                     _ = try? await connection.withSession { session in

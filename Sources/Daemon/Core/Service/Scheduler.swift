@@ -62,7 +62,6 @@ struct Scheduler: Service {
                     }
                     // Forget models we no longer hold.
                     for name in workers.keys where leases[name] == nil && !inFlight.contains(name) {
-                        await workers[name]?.close()
                         workers[name] = nil
                         lastRun[name] = nil
                     }
@@ -105,7 +104,6 @@ struct Scheduler: Service {
                     for (name, outcome) in finished.take() {
                         inFlight.remove(name)
                         if outcome == .dropped {
-                            await workers[name]?.close()
                             workers[name] = nil
                         }
                     }
@@ -115,7 +113,6 @@ struct Scheduler: Service {
         } onGracefulShutdown: {
             wake.signal()
         }
-        for worker in workers.values { await worker.close() }
         if let leaseConnection {
             let owner = context.owner
             _ = try? await leaseConnection.withSession { session in

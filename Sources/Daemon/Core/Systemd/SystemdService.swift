@@ -66,7 +66,8 @@ struct SystemdService: Service {
                     context.logger.warning("scheduler made no progress: withholding the watchdog ping")
                 }
             }
-            if now - lastStatus >= statusEvery {
+            // The status line is for systemd: without it, no connection is spent on it.
+            if notifier.isEnabled, now - lastStatus >= statusEvery {
                 lastStatus = now
                 do {
                     if statusConnection == nil {
@@ -111,6 +112,7 @@ struct SystemdService: Service {
                 let configuration = try reload()
                 context.runtime.replace(with: configuration)
                 context.pool.resize(configuration.workers)
+                await context.connections.resize(configuration.workers)
                 context.logger.notice(
                     "configuration reloaded",
                     metadata: [
