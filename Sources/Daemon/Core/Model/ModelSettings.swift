@@ -26,6 +26,9 @@ struct ModelSettings: Sendable, Hashable {
     /// Steps after the database's `now()` a reading may lie and still be trusted; the
     /// horizon when not set.
     var maxFuture: Int
+    /// Whether a trigger on the source notifies the daemon of new rows (`create_model`
+    /// installs one on tables): then a poll without a notification has nothing to read.
+    var notifiesNewData = false
 
     /// Options of `forecast.create_model` that this daemon understands.
     struct InvalidOptions: Error, CustomStringConvertible {

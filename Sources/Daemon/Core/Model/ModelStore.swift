@@ -62,7 +62,7 @@ enum ModelStore {
             """
             SELECT name, source, time_column, value_column, series_column,
                    (extract(epoch FROM frequency) * 1000000)::int8, horizon, lookback, options::text,
-                   extract(epoch FROM (options->>'retrain_every')::interval)::float8, state
+                   extract(epoch FROM (options->>'retrain_every')::interval)::float8, state, notify_trigger
             FROM forecast.models WHERE name = $1
             """, [name])
         guard let row = rows.first else { return nil }
@@ -76,10 +76,11 @@ enum ModelStore {
             relation: try row.decode(String.self, at: 1), timeColumn: try row.decode(String.self, at: 2),
             valueColumn: try row.decode(String.self, at: 3), seriesColumn: try row.decode(String?.self, at: 4),
             frequency: frequency)
-        let settings = try ModelSettings(
+        var settings = try ModelSettings(
             name: try row.decode(String.self, at: 0), source: source, horizon: try row.decode(Int.self, at: 6),
             lookback: try row.decode(Int.self, at: 7), options: options,
             retrainEverySeconds: try row.decode(Double?.self, at: 9))
+        settings.notifiesNewData = try row.decode(Bool.self, at: 11)
         return (settings, try row.decode(ModelState.self, at: 10))
     }
 

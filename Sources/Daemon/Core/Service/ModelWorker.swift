@@ -66,11 +66,12 @@ actor ModelWorker {
 
     /// Runs one cycle under `lease` on a connection borrowed from the daemon's pool for the
     /// cycle's length.
-    func cycle(lease: Lease) async -> Outcome {
+    /// `newData`: the source's trigger announced new rows since the last cycle.
+    func cycle(lease: Lease, newData: Bool = true) async -> Outcome {
         let outcome: Outcome
         do {
             connection = try await context.connections.acquire()
-            outcome = await run(lease: lease)
+            outcome = await run(lease: lease, newData: newData)
         } catch {
             context.database.lost(Self.describe(error))
             return .failed(Self.describe(error))
@@ -86,7 +87,12 @@ actor ModelWorker {
     /// Whether the borrowed connection may go back to the pool (false after a lost connection).
     private var connectionHealthy = true
 
-    private func run(lease: Lease) async -> Outcome {
+    /// Polls that skipped reading in a row; every `rereadEvery`-th poll reads anyway, a
+    /// safety net for rows a trigger could not announce (e.g. loaded with triggers disabled).
+    private var pollsWithoutRead = 0
+    static let rereadEvery = 30
+
+    private func run(lease: Lease, newData: Bool) async -> Outcome {
         var request: TakenRequest?
         do {
             let connection = try connected()
@@ -103,9 +109,19 @@ actor ModelWorker {
             if settings != self.settings { adopt(settings) }
             if !loaded { try await load(connection, settings) }
 
-            let set = try await ingest(connection, settings)
-            scoreMaturedForecasts(set)
-            try await recordActuals(connection, set)
+            // A source whose trigger announces new rows has nothing new without an
+            // announcement: the poll reads and writes (almost) nothing.
+            let quiet = settings.notifiesNewData && !newData && pollsWithoutRead < Self.rereadEvery
+            let set: SeriesSet
+            if quiet, let cached = series, readingSource == readSource(settings) {
+                set = cached
+                pollsWithoutRead += 1
+            } else {
+                set = try await ingest(connection, settings)
+                pollsWithoutRead = 0
+                scoreMaturedForecasts(set)
+                try await recordActuals(connection, set)
+            }
             request = try await connection.withSession { [name] in try ModelStore.takeRequest(name, in: $0) }
             let facts = ModelFacts(
                 hasActiveVersion: active != nil, requestedMode: request?.mode,

@@ -22,6 +22,8 @@ struct Scheduler: Service {
         var leases: [String: Lease] = [:]
         // Notified models still waiting for a slot: no wake-up is lost.
         var pending: Set<String> = []
+        // Models whose source announced new rows since their last cycle started.
+        var newData: Set<String> = []
         var lastRenewal: ContinuousClock.Instant?
         var leaseConnection: PostgresConnection?
         let started = ContinuousClock.now
@@ -81,14 +83,18 @@ struct Scheduler: Service {
                         pending: pending, backingOff: backingOff)
                     let due = DuePlanner.due(facts)
                     pending = DuePlanner.stillPending(facts, started: due)
+                    for (name, relation) in relations where notified.relations.contains(relation) {
+                        newData.insert(name)
+                    }
                     for name in due {
                         guard let lease = leases[name] else { continue }
                         let worker = workers[name] ?? ModelWorker(name: name, context: context)
                         workers[name] = worker
                         inFlight.insert(name)
                         lastRun[name] = now
+                        let announced = newData.remove(name) != nil
                         group.addTask {
-                            finished.add(name, await worker.cycle(lease: lease))
+                            finished.add(name, await worker.cycle(lease: lease, newData: announced))
                             wake.signal()
                         }
                     }
