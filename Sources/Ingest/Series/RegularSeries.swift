@@ -98,13 +98,16 @@ public struct RegularSeries: Sendable {
 
     /// The series with gaps of at most `maxGap` buckets filled by linear interpolation;
     /// longer gaps stay NaN and split the series into segments. `channels` picks and orders
-    /// the covariates (indices into `covariates`; all of them when nil).
-    public func filled(maxGap: Int = 3, channels: [Int]? = nil) -> FilledSeries {
-        var values = target
+    /// the covariates (indices into `covariates`; all of them when nil). `lastSteps` keeps
+    /// only the newest steps (all when nil): forecasting needs a lookback's worth, not the
+    /// whole history, so a cycle costs O(lookback) per series instead of O(history).
+    public func filled(maxGap: Int = 3, channels: [Int]? = nil, lastSteps: Int? = nil) -> FilledSeries {
+        let first = lastSteps.map { max(0, target.count - max(0, $0)) } ?? 0
+        var values = Array(target[first...])
         let targetGaps = GapFiller.fill(&values, maxGap: maxGap)
         let chosen = channels.map { $0.map { covariates[$0] } } ?? covariates
         let filledCovariates = chosen.map { channel in
-            var channel = channel
+            var channel = Array(channel[first...])
             _ = GapFiller.fill(&channel, maxGap: maxGap)
             return channel
         }
@@ -121,7 +124,7 @@ public struct RegularSeries: Sendable {
         }
         if let open = start { segments.append(open..<values.count) }
         return FilledSeries(
-            key: key, frequency: frequency, startBucket: startBucket, target: values,
+            key: key, frequency: frequency, startBucket: startBucket + Int64(first), target: values,
             covariates: filledCovariates, segments: segments, interpolated: targetGaps.filled,
             missing: targetGaps.missing)
     }

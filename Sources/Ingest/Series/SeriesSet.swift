@@ -18,14 +18,15 @@ public struct SeriesSet: Sendable {
     }
 
     /// Every series gap-filled (`RegularSeries.filled`) with the covariate channels named
-    /// `covariates`, in that order, by key; nil when one of them was not read.
-    public func filled(covariates: [String], maxGap: Int) -> [FilledSeries]? {
+    /// `covariates`, in that order, by key (only the newest `lastSteps` of each when given);
+    /// nil when one of them was not read.
+    public func filled(covariates: [String], maxGap: Int, lastSteps: Int? = nil) -> [FilledSeries]? {
         var channels: [Int] = []
         for name in covariates {
             guard let index = covariateColumns.firstIndex(of: name) else { return nil }
             channels.append(index)
         }
-        return keys.compactMap { series[$0]?.filled(maxGap: maxGap, channels: channels) }
+        return keys.compactMap { series[$0]?.filled(maxGap: maxGap, channels: channels, lastSteps: lastSteps) }
     }
 
     /// Per series key, the time (µs since the Unix epoch) of the newest valid reading: what

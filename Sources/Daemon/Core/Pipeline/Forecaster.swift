@@ -46,9 +46,13 @@ enum Forecaster {
     static func forecast(_ trained: TrainedModel, series: SeriesSet, after: [String: Int64] = [:]) throws
         -> ForecastSet
     {
+        // Only the newest steps matter: a lookback, and room for gaps at its start to be
+        // interpolated exactly as on the whole history.
+        let lookback = trained.window.lookback
         guard
-            let filled = TrainingPipeline.filled(
-                series, covariates: trained.covariates, maxGap: trained.window.maxGap)
+            let filled = series.filled(
+                covariates: trained.covariates, maxGap: trained.window.maxGap,
+                lastSteps: lookback + 2 * trained.window.maxGap + 2)
         else { throw PipelineError.missingColumns(trained.covariates) }
         var result = ForecastSet()
         let windows = try SeriesWindows(forecasting: filled, scalers: trained.scalers, options: trained.window)
@@ -59,29 +63,30 @@ enum Forecaster {
         // Bridge bounded gaps for the series that have no window otherwise.
         let gap = bridgeableGap(trained.window)
         let candidates =
-            TrainingPipeline.filled(series, covariates: trained.covariates, maxGap: gap)?
+            series.filled(covariates: trained.covariates, maxGap: gap, lastSteps: lookback + 2 * gap + 2)?
             .filter { short.contains($0.key) } ?? []
         let bridgedWindows = try SeriesWindows(
             forecasting: candidates, scalers: trained.scalers, options: trained.window)
         for (index, reference) in bridgedWindows.latest.enumerated() {
+            guard let reference else { continue }
+            // Steps of the window without a reading of their own: the bridged ones.
             let candidate = bridgedWindows.series[index]
-            guard let reference else {
-                let longest = candidate.segments.last?.count ?? 0
-                result.reasons[candidate.key] =
-                    "its newest stretch is \(longest) steps with gaps of up to \(gap) steps bridged; "
-                    + "the lookback needs \(trained.window.lookback)"
-                continue
-            }
-            let original = filled.first { $0.key == candidate.key }
+            let raw = series.series[candidate.key]
             let start = reference.start
-            let interpolated = (start..<(start + trained.window.lookback)).filter { step in
-                guard let original, step < original.target.count else { return true }
-                return original.target[step].isNaN
-            }.count
-            result.bridged[candidate.key] = interpolated
+            result.bridged[candidate.key] =
+                (start..<(start + lookback)).filter { step in
+                    raw?.value(at: candidate.time(at: step)) == nil
+                }.count
         }
-        for missing in short.subtracting(bridgedWindows.series.map(\.key)) {
-            result.reasons[missing] = "no valid readings to forecast from"
+        for key in short.subtracting(result.bridged.keys) {
+            if let candidate = candidates.first(where: { $0.key == key }) {
+                let newest = candidate.segments.last?.count ?? 0
+                result.reasons[key] =
+                    "its newest stretch is \(newest) steps with gaps of up to \(gap) steps bridged; "
+                    + "the lookback needs \(lookback)"
+            } else {
+                result.reasons[key] = "no valid readings to forecast from"
+            }
         }
         try forecast(trained, bridgedWindows, after: after, into: &result)
         return result
