@@ -64,3 +64,32 @@ struct SeriesReasonTests {
         #expect(await daemon.stop().status == 0)
     }
 }
+
+/// A table of several sensors read without its series column is reported, not averaged silently.
+@Suite(.database, .serialized)
+struct SeveralSensorsTests {
+    @Test func sensorsReadAsOneSeriesAreReported() async throws {
+        let harness = try await DaemonHarness.make("forecastd_several_sensors")
+        defer { Task { try? await harness.drop() } }
+        try await harness.load(0..<300)
+        try await harness.sql { session in
+            try session.execute(
+                """
+                SELECT forecast.create_model('blend', 'readings', 'ts', 'value', NULL, '1 hour', 12, 48,
+                                             '{"hidden": 8, "max_epochs": 1}')
+                """)
+        }
+        let daemon = try harness.startDaemon()
+        #expect(
+            try await harness.waitUntil { session in
+                try session.query(
+                    """
+                    SELECT (SELECT (quality->>'rows_sharing_timestamp')::int FROM forecast.series_state
+                            WHERE model = 'blend') = 300
+                       AND EXISTS (SELECT 1 FROM forecast.events WHERE model = 'blend' AND level = 'warning'
+                                   AND message LIKE '%several sensors%series_column%')
+                    """)[0].decode(Bool?.self, at: 0) == true
+            }, "\(daemon.log)")
+        #expect(await daemon.stop().status == 0)
+    }
+}

@@ -91,7 +91,11 @@ struct GridAccumulator {
         }
         // One comparison rejects NaN, ±Infinity and values beyond Float32.
         guard value.magnitude <= Self.largestValue else { return rejectValue(value, index) }
-        if time > series[index].lastTime {
+        if time == series[index].lastTime {
+            // Several rows of one series at one instant: duplicates, or several sensors
+            // read as one series (no series column).
+            series[index].quality.rowsSharingTimestamp += 1
+        } else if time > series[index].lastTime {
             // Trimmed before adding, so a jump far ahead never allocates the blocks between.
             series[index].lastTime = time
             trimHistory(index, newestBucket: bucket)

@@ -33,6 +33,9 @@ public struct QualityReport: Sendable, Hashable, Codable {
     public var droppedCovariateValues = 0
     /// Buckets of this read's grid that received at least one reading.
     public var bucketsObserved = 0
+    /// Rows whose time equals the newest time already read for their series: duplicate
+    /// readings, or (when most rows do) several sensors in a source read as one series.
+    public var rowsSharingTimestamp = 0
     /// Buckets that received more than one reading (combined by the aggregation).
     public var bucketsMerged = 0
     /// After merging with the series' history: buckets filled by linear interpolation

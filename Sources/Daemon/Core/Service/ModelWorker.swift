@@ -192,6 +192,7 @@ actor ModelWorker {
         if series != nil, source != readingSource {
             series = nil
             qualityToWrite = [:]
+            warnedSeveralSensors = false
         }
     }
 
@@ -247,12 +248,32 @@ actor ModelWorker {
         let reports = set.merge(read)
         series = set
         readingSource = source
+        if settings.source.seriesColumn == nil, let report = reports.values.first {
+            try await warnIfSeveralSensors(report)
+        }
         qualityToWrite.merge(reports.mapValues(\.json)) { $1 }
         guard !set.series.isEmpty else { throw PipelineError.noSeries }
         if read.rows > 0 {
             logger.debug("read", metadata: ["rows": "\(read.rows)", "series": "\(set.series.count)"])
         }
         return set
+    }
+
+    /// Whether the "several sensors in one series" warning was recorded for this source.
+    private var warnedSeveralSensors = false
+
+    /// A source without a series column where at least half the rows share their timestamp holds
+    /// several sensors averaged into one series: say so once, as an event and a log line.
+    private func warnIfSeveralSensors(_ report: QualityReport) async throws {
+        guard !warnedSeveralSensors, report.rowsRead >= 10, 2 * report.rowsSharingTimestamp >= report.rowsRead
+        else { return }
+        warnedSeveralSensors = true
+        let message =
+            "\(report.rowsSharingTimestamp) of \(report.rowsRead) rows share their timestamp with another row: "
+            + "the source seems to hold several sensors, averaged into one series; set series_column "
+            + "(forecast.alter_model) to forecast each on its own"
+        logger.warning("\(message)")
+        try await context.writer.write { [name] session in try ModelStore.event(name, .warning, message, in: session) }
     }
 
     /// Quality reports of reads not yet written to `forecast.series_state`.

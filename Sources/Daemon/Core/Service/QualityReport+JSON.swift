@@ -18,7 +18,7 @@ private struct StoredQuality: Encodable {
     var rowsRead, rowsDropped, droppedNullTime, droppedNullValue, droppedNaN, droppedInfinite: Int
     var droppedOutsideWindow, bucketsObserved, bucketsMerged, bucketsInterpolated, bucketsMissing, segments: Int
     var droppedNonFiniteTime, droppedBeforeEpoch, droppedFutureTime, droppedValueOverflow: Int
-    var droppedCovariateValues: Int
+    var droppedCovariateValues, rowsSharingTimestamp: Int
     var firstTime, lastTime: Date?
 
     init(_ report: QualityReport) {
@@ -39,6 +39,7 @@ private struct StoredQuality: Encodable {
         droppedFutureTime = report.droppedFutureTime
         droppedValueOverflow = report.droppedValueOverflow
         droppedCovariateValues = report.droppedCovariateValues
+        rowsSharingTimestamp = report.rowsSharingTimestamp
         firstTime = report.firstTime
         lastTime = report.lastTime
     }
@@ -61,6 +62,7 @@ private struct StoredQuality: Encodable {
         case droppedFutureTime = "dropped_future_time"
         case droppedValueOverflow = "dropped_value_overflow"
         case droppedCovariateValues = "dropped_covariate_values"
+        case rowsSharingTimestamp = "rows_sharing_timestamp"
         case firstTime = "first_time"
         case lastTime = "last_time"
     }
