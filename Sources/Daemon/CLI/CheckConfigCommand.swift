@@ -17,7 +17,8 @@ struct CheckConfigCommand: ParsableCommand {
                 "\(path): ok (database: \(configuration.database.isEmpty ? "libpq defaults" : configuration.database), "
                     + "log_level: \(configuration.logLevel), workers: \(configuration.workers), "
                     + "poll_interval: \(configuration.pollInterval), lease_seconds: \(configuration.leaseSeconds), "
-                    + "keep_forecasts_days: \(configuration.keepForecastsDays))")
+                    + "keep_forecasts_days: \(configuration.keepForecastsDays), "
+                    + "http_listen: \(configuration.httpListen))")
         } catch {
             FileHandle.standardError.write(Data("forecastd: \(error)\n".utf8))
             throw ExitCode(2)

@@ -17,6 +17,7 @@ import Yams
 ///     lease_seconds: 30       # lease lifetime; renewed every third of it
 ///     keep_forecasts_days: 90 # forecasts kept per series, counted back from its newest; 0 keeps all
 ///     keep_versions: 10       # checkpoints kept per model (the active one and its parent always)
+///     http_listen: 127.0.0.1:9464  # /metrics, /healthz, /readyz and status pages; off disables
 ///
 /// Passwords never go in the file, the unit or the environment: put them in a libpq
 /// password file. Under systemd the unit passes it with `LoadCredential=pgpass:...`, and
@@ -35,11 +36,13 @@ public struct DaemonConfiguration: Sendable, Equatable {
     /// Checkpoints kept per model: older versions' are cleared (rows and metrics stay); the
     /// active version's and its parent's never are.
     public var keepVersions = 10
+    /// Where the HTTP endpoint listens (`HTTPListen`); a reload that changes it rebinds.
+    public var httpListen = HTTPListen.default
 
     public static let defaultPath = "/etc/forecastd/forecastd.conf"
     public static let keys = [
         "database", "log_level", "workers", "poll_interval", "lease_seconds", "keep_forecasts_days",
-        "keep_versions",
+        "keep_versions", "http_listen",
     ]
 
     /// A problem with one key (or the file as a whole when `key` is nil).
@@ -114,6 +117,16 @@ public struct DaemonConfiguration: Sendable, Equatable {
                     throw invalid("must be an integer from 2 to 100000")
                 }
                 result.keepVersions = count
+            case "http_listen":
+                // YAML 1.1 reads a bare `off` as false.
+                if let flag = value as? Bool, !flag {
+                    result.httpListen = .off
+                    continue
+                }
+                guard let text = value as? String, let listen = HTTPListen(text) else {
+                    throw invalid("must be off or HOST:PORT (e.g. 127.0.0.1:9464, [::1]:9464, 0.0.0.0:9464)")
+                }
+                result.httpListen = listen
             default:
                 throw invalid("unknown key (known: \(Self.keys.joined(separator: ", ")))")
             }

@@ -1,3 +1,4 @@
+import Foundation
 public import Logging
 import Synchronization
 
@@ -19,6 +20,20 @@ public final class RuntimeConfiguration: Sendable {
     public func replace(with configuration: DaemonConfiguration) {
         current.withLock { $0 = configuration }
         logLevel.level = configuration.logLevel
+        for watcher in watchers.withLock({ Array($0.values) }) { watcher.yield(configuration) }
+    }
+
+    private let watchers = Mutex<[UUID: AsyncStream<DaemonConfiguration>.Continuation]>([:])
+
+    /// Every configuration put in force from now on (the newest only, if the reader lags);
+    /// ends when the reader stops iterating.
+    func updates() -> AsyncStream<DaemonConfiguration> {
+        let (stream, continuation) = AsyncStream.makeStream(
+            of: DaemonConfiguration.self, bufferingPolicy: .bufferingNewest(1))
+        let id = UUID()
+        watchers.withLock { $0[id] = continuation }
+        continuation.onTermination = { [weak self] _ in _ = self?.watchers.withLock { $0.removeValue(forKey: id) } }
+        return stream
     }
 }
 
