@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 /// Strict settings for every target of ours: Swift 6 language mode (set by the tools
@@ -23,6 +23,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        // The HTTP endpoint (/metrics, /healthz, /readyz, status pages). Without its
+        // swift-configuration support (a trait, hence tools 6.1): we never read its config.
+        .package(
+            url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // OpenBLAS (cblas_sgemm and friends), nested inside the engine that uses it.
@@ -82,12 +88,16 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             path: "Sources/Daemon/Core",
             swiftSettings: strict,
             plugins: ["EmbedSchemas"]
         ),
-        // The `forecastd` program: argument parsing and printing over DaemonCore.
+        // The `forecastd` program: argument parsing and printing over DaemonCore; it alone
+        // chooses the metrics backend (Prometheus).
         .executableTarget(
             name: "forecastd",
             dependencies: [
@@ -97,6 +107,8 @@ let package = Package(
                 "PostgresClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Sources/Daemon/CLI",
             swiftSettings: strict
@@ -115,7 +127,11 @@ let package = Package(
         .testTarget(name: "ForecastTests", dependencies: ["Forecast"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "IngestTests", dependencies: ["Ingest", "PostgresClient"], swiftSettings: strict),
         .testTarget(
-            name: "DaemonTests", dependencies: ["DaemonCore", "Forecast", "Ingest", "PostgresClient"],
+            name: "DaemonTests",
+            dependencies: [
+                "DaemonCore", "Forecast", "Ingest", "PostgresClient",
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: strict),
     ]
 )

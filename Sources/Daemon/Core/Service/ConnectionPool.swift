@@ -28,6 +28,7 @@ actor ConnectionPool {
             await withCheckedContinuation { waiting.append($0) }
         }
         lent += 1
+        defer { report() }
         if let connection = idle.popLast() { return connection }
         do {
             return try await PostgresConnection.connect(settings())
@@ -46,6 +47,7 @@ actor ConnectionPool {
         } else {
             await connection.close()
         }
+        report()
         wakeOne()
     }
 
@@ -53,6 +55,7 @@ actor ConnectionPool {
     func resize(_ newSize: Int) async {
         size = max(1, newSize)
         while open > size, let connection = idle.popLast() { await connection.close() }
+        report()
         for _ in 0..<max(0, size - lent) { wakeOne() }
     }
 
@@ -61,6 +64,13 @@ actor ConnectionPool {
         let closing = idle
         idle = []
         for connection in closing { await connection.close() }
+        report()
+    }
+
+    /// `forecastd_db_connections_in_use` and `_open`.
+    private func report() {
+        ProcessMetrics.connectionsInUse.record(lent)
+        ProcessMetrics.connectionsOpen.record(open)
     }
 
     private func wakeOne() {

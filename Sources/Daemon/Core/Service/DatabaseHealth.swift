@@ -8,7 +8,10 @@ final class DatabaseHealth: Sendable {
     private let lostSince = Mutex<ContinuousClock.Instant?>(nil)
     private let logger: Logger
 
-    init(logger: Logger) { self.logger = logger }
+    init(logger: Logger) {
+        self.logger = logger
+        ProcessMetrics.databaseReachable.record(1)
+    }
 
     /// Whether the database was reachable at the last attempt.
     var isReachable: Bool { lostSince.withLock { $0 == nil } }
@@ -20,7 +23,10 @@ final class DatabaseHealth: Sendable {
             since = .now
             return true
         }
-        if first { logger.error("database unreachable: \(message)") }
+        if first {
+            logger.error("database unreachable: \(message)")
+            ProcessMetrics.databaseReachable.record(0)
+        }
     }
 
     /// A round trip succeeded.
@@ -30,6 +36,7 @@ final class DatabaseHealth: Sendable {
             return since.map { .now - $0 }
         }
         if let outage {
+            ProcessMetrics.databaseReachable.record(1)
             logger.notice("database reachable again", metadata: ["after_seconds": "\(Int(outage.seconds))"])
         }
     }

@@ -35,6 +35,10 @@ actor ModelWorker {
     private var lastPruned: ContinuousClock.Instant?
     /// `pg_class.oid` of the source, to match new-data notifications.
     private(set) var relationOID: Int64?
+    /// This model's counters and cycle histogram (`forecastd_*{model=...}`).
+    private let metrics: ModelMetrics
+    /// The step the current cycle is in: a failure's `kind` in `forecastd_errors_total`.
+    private var phase = ModelMetrics.ErrorKind.read
 
     struct ActiveModel: Sendable {
         var version: Int
@@ -58,6 +62,7 @@ actor ModelWorker {
         var logger = context.logger
         logger[metadataKey: "model"] = "\(name)"
         self.logger = logger
+        metrics = ModelMetrics(model: name)
     }
 
     /// Whether the model failed recently and waits before trying again (`retryAt`); a
@@ -68,13 +73,19 @@ actor ModelWorker {
     /// cycle's length.
     /// `newData`: the source's trigger announced new rows since the last cycle.
     func cycle(lease: Lease, newData: Bool = true) async -> Outcome {
+        let started = ContinuousClock.now
         let outcome: Outcome
         do {
             connection = try await context.connections.acquire()
             outcome = await run(lease: lease, newData: newData)
         } catch {
             context.database.lost(Self.describe(error))
+            metrics.failed(.database)
             return .failed(Self.describe(error))
+        }
+        switch outcome {
+        case .done, .failed: metrics.cycle(took: .now - started)
+        case .dropped, .paused, .cancelled: break
         }
         if let connection {
             await context.connections.release(connection, healthy: connectionHealthy)
@@ -94,6 +105,7 @@ actor ModelWorker {
 
     private func run(lease: Lease, newData: Bool) async -> Outcome {
         var request: TakenRequest?
+        phase = .read
         do {
             let connection = try connected()
             let name = self.name
@@ -120,7 +132,9 @@ actor ModelWorker {
                 set = try await ingest(connection, settings)
                 pollsWithoutRead = 0
                 scoreMaturedForecasts(set)
+                phase = .write
                 try await recordActuals(connection, set)
+                phase = .read
             }
             request = try await connection.withSession { [name] in try ModelStore.takeRequest(name, in: $0) }
             let facts = ModelFacts(
@@ -155,6 +169,7 @@ actor ModelWorker {
             return .cancelled
         } catch let error as LeaseLost {
             logger.warning("\(error)")
+            metrics.failed(.lease)
             return .failed(error.description)
         } catch let error as PostgresError where error.kind == .connection {
             // The daemon's condition, not the model's: its state stays; a taken request is
@@ -162,8 +177,10 @@ actor ModelWorker {
             context.database.lost(error.message)
             if request != nil { requestOrphaned = true }
             connectionHealthy = false
+            metrics.failed(.database)
             return .failed(error.message)
         } catch {
+            metrics.failed(phase)
             let message = Self.describe(error)
             await record(message, request: request)
             failures += 1
@@ -241,6 +258,7 @@ actor ModelWorker {
             return (resolved, read)
         }
         relationOID = resolved.oid
+        metrics.rowsRead.increment(by: read.rows)
         var set =
             series
             ?? SeriesSet(
@@ -289,11 +307,13 @@ actor ModelWorker {
     ) async throws {
         let kind: VersionKind = full ? .full : .finetune
         logger.info("training", metadata: ["kind": "\(kind)", "reason": "\(reason)"])
+        phase = .write
         try await context.writer.write { [name] in try ModelStore.setState(name, .training, in: $0) }
         let pipeline = TrainingPipeline(settings: settings)
         let current = active
         let started = ContinuousClock.now
         let (progress, progressSink) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(16))
+        phase = .train
         let outcome: FineTuneOutcome = try await withThrowingTaskGroup(of: Void.self) { group in
             let connection = try connected()
             group.addTask {
@@ -330,6 +350,7 @@ actor ModelWorker {
                 return result
             }
         }
+        phase = .write
         guard let candidate = outcome.candidate, outcome.accepted else {
             // The active version stays; say why.
             let message = "incremental update not applied: \(outcome.reason)"
@@ -367,6 +388,7 @@ actor ModelWorker {
             }
             return version
         }
+        metrics.versions[kind]?.increment()
         active = ActiveModel(
             version: version, trained: trained,
             lastFullAt: full ? Int64(Date().timeIntervalSince1970 * 1e6) : current?.lastFullAt,
@@ -400,6 +422,7 @@ actor ModelWorker {
         var reasons: [String: String?] = [:]
         var bridged: [String: Int] = [:]
         if let active, hasNewData, active.trained.frequency == set.frequency {
+            phase = .forecast
             let trained = active.trained
             let issued = lastIssued
             let result = try await context.pool.run { _ in
@@ -431,10 +454,12 @@ actor ModelWorker {
                 bridged: bridged[key] ?? writtenBridged[key] ?? 0)
         }
         let owner = context.owner
+        phase = .write
         try await context.writer.write { [rows, version] session in
             try ModelStore.writeForecasts(
                 rows, version: version, states: states, lease: lease, owner: owner, in: session)
         }
+        metrics.forecastsWritten.increment(by: rows.count)
         qualityToWrite = [:]
         for state in states {
             if state.reason != writtenReasons[state.series] ?? nil, let reason = state.reason {

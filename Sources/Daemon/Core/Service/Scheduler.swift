@@ -52,6 +52,7 @@ struct Scheduler: Service {
                                     owner: owner, seconds: context.leaseSeconds, busy: busy, in: session)
                             }
                             leases = Dictionary(uniqueKeysWithValues: held.map { ($0.model, $0) })
+                            ProcessMetrics.modelsHeld.record(leases.count)
                             lastRenewal = now
                         } catch is CancellationError {
                             break
@@ -60,6 +61,7 @@ struct Scheduler: Service {
                             await leaseConnection?.close()
                             leaseConnection = nil
                             leases = [:]
+                            ProcessMetrics.modelsHeld.record(0)
                         }
                     }
                     // Forget models we no longer hold.
@@ -127,6 +129,7 @@ struct Scheduler: Service {
             }
             await leaseConnection.close()
         }
+        ProcessMetrics.modelsHeld.record(0)
         logger.info("scheduler stopped")
     }
 }
