@@ -16,7 +16,9 @@ struct RunCommand: AsyncParsableCommand {
             if present), then the environment (FORECASTD_DATABASE_URL, FORECASTD_LOG_LEVEL, \
             FORECASTD_WORKERS), then these flags. SIGHUP re-reads them; SIGTERM or SIGINT stops \
             gracefully (in-flight training is abandoned without writing anything). Speaks systemd's \
-            notify protocol when NOTIFY_SOCKET is set. Logs go to stderr, one line per event.
+            notify protocol when NOTIFY_SOCKET is set. Logs go to stderr, one line per event. Serves \
+            /metrics (Prometheus), /healthz, /readyz and read-only status pages (/ and /models/NAME) \
+            at --http-listen.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -27,11 +29,20 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Seconds a model lease lasts without renewal (default 30).") var leaseSeconds: Int?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info).")
     var logLevel: Logger.Level?
+    @Option(
+        help: ArgumentHelp(
+            "HTTP endpoint address: HOST:PORT, [IPv6]:PORT or off (default \(HTTPListen.default)).",
+            discussion: "Serves /metrics, /healthz, /readyz, / and /models/NAME. Port 0 takes a free port.",
+            valueName: "address"))
+    var httpListen: String?
 
     func validate() throws {
         if let pollInterval, pollInterval <= 0 { throw ValidationError("--poll-interval must be positive") }
         if let leaseSeconds, leaseSeconds < 3 { throw ValidationError("--lease-seconds must be at least 3") }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if let httpListen, HTTPListen(httpListen) == nil {
+            throw ValidationError("--http-listen must be off or HOST:PORT (e.g. 127.0.0.1:9464, [::1]:9464)")
+        }
     }
 
     /// Defaults, then the file, then the environment, then flags.
@@ -48,6 +59,7 @@ struct RunCommand: AsyncParsableCommand {
         if let pollInterval { configuration.pollInterval = pollInterval }
         if let leaseSeconds { configuration.leaseSeconds = leaseSeconds }
         if let logLevel { configuration.logLevel = logLevel }
+        if let listen = httpListen.flatMap(HTTPListen.init) { configuration.httpListen = listen }
         return configuration
     }
 
@@ -55,10 +67,12 @@ struct RunCommand: AsyncParsableCommand {
         try await reportingFailures {
             let configuration = try loadConfiguration()
             let (runtime, logger) = DaemonLogging.bootstrap(configuration)
+            let registry = MetricsBackend.bootstrap(version: Forecastd.version)
             try await ForecastDaemon.checkSchema(configuration.connectionSettings())
             let context = DaemonContext(runtime: runtime, logger: logger)
             let command = self
-            try await ForecastDaemon.serve(context, reload: { try command.loadConfiguration() })
+            try await ForecastDaemon.serve(
+                context, reload: { try command.loadConfiguration() }, http: .init(metrics: PrometheusExposition(registry: registry)))
         }
     }
 }

@@ -10,6 +10,9 @@ public struct Migration: Sendable, Hashable {
 
     /// Every migration shipped inside this binary, ordered by version.
     public static let all: [Migration] = embeddedMigrations.compactMap(\.migration).sorted { $0.version < $1.version }
+
+    /// The schema version this binary needs: its newest migration's.
+    public static var newest: Int { all.last?.version ?? 0 }
 }
 
 /// What the EmbedSchemas build plugin generates for each file in `schemas/`.

@@ -28,6 +28,8 @@ struct Scheduler: Service {
         var leaseConnection: PostgresConnection?
         let started = ContinuousClock.now
 
+        // A schema older than this binary (forecastd migrate not run yet) is waited for.
+        try await ForecastDaemon.waitForSchema(context)
         let finished = FinishedCycles()
         let wake = context.wake
         await withGracefulShutdownHandler {

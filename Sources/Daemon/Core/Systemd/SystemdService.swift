@@ -86,6 +86,13 @@ struct SystemdService: Service {
         }
     }
 
+    /// How late a scheduler turn may be before `/healthz` calls the loop stuck: half the
+    /// watchdog interval under systemd, else 30 s (a turn waits for the database, up to its
+    /// connect timeout, when the database is away: that is no reason to restart).
+    static func healthGrace(watchdog: Duration? = SystemdNotifier.watchdogInterval()) -> Duration {
+        max(watchdog.map { $0 / 2 } ?? .seconds(30), .seconds(5))
+    }
+
     /// "3 models (1 training, 1 error), 0 queued requests, last forecast 2026-...".
     static func statusLine(_ session: PostgresSession) throws -> String {
         let row = try session.query(
