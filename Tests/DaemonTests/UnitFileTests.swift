@@ -34,4 +34,14 @@ struct UnitFileTests {
             #expect(text.contains(line), "missing \(line)")
         }
     }
+
+    /// The HTTP endpoint (`http_listen`, 127.0.0.1:9464 by default) can listen and be reached
+    /// on loopback: IPv4 and IPv6 sockets allowed, loopback traffic allowed.
+    @Test func unitLetsTheHTTPEndpointServeLoopback() throws {
+        let lines = try String(contentsOfFile: Self.unit, encoding: .utf8).split(separator: "\n")
+        let families = try #require(lines.first { $0.hasPrefix("RestrictAddressFamilies=") })
+        #expect(families.contains("AF_INET ") && families.hasSuffix("AF_INET6"), "\(families)")
+        let allowed = try #require(lines.first { $0.hasPrefix("IPAddressAllow=") })
+        #expect(allowed.split(separator: " ").contains { $0.hasSuffix("localhost") }, "\(allowed)")
+    }
 }
