@@ -6,19 +6,33 @@ if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
     export PATH="/opt/swift/usr/bin:$PATH"
 fi
 
-# Installs libpq, OpenBLAS, PostgreSQL and pkg-config with apt when any is missing.
+# Installs libpq, OpenBLAS, PostgreSQL, pkg-config, systemd (systemd-analyze) and prometheus
+# (promtool, which checks /metrics in the tests) with apt when any is missing. prometheus
+# comes without its recommended node exporter; its server is not needed and not started.
 ensure_system_packages() {
     local needed=(libpq-dev libopenblas-dev postgresql pkg-config systemd)
+    local needed_alone=(prometheus)
     local missing=()
+    local missing_alone=()
     local package
     for package in "${needed[@]}"; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
             || missing+=("$package")
     done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    echo "installing missing packages: ${missing[*]}" >&2
+    for package in "${needed_alone[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+            || missing_alone+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && [ ${#missing_alone[@]} -eq 0 ] && return 0
+    echo "installing missing packages: ${missing[*]} ${missing_alone[*]}" >&2
     local sudo=()
     [ "$(id -u)" -ne 0 ] && sudo=(sudo)
     "${sudo[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+    if [ ${#missing[@]} -gt 0 ]; then
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+    if [ ${#missing_alone[@]} -gt 0 ]; then
+        DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+            "${missing_alone[@]}" >/dev/null
+    fi
 }
