@@ -72,7 +72,8 @@ struct RunCommand: AsyncParsableCommand {
             let context = DaemonContext(runtime: runtime, logger: logger)
             let command = self
             try await ForecastDaemon.serve(
-                context, reload: { try command.loadConfiguration() }, http: .init(metrics: PrometheusExposition(registry: registry)))
+                context, reload: { try command.loadConfiguration() },
+                http: .init(metrics: PrometheusExposition(registry: registry)))
         }
     }
 }

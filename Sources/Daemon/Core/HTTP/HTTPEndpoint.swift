@@ -1,6 +1,7 @@
-public import Foundation
+import Foundation
 import Hummingbird
 import Logging
+import Synchronization
 
 /// The routes of forecastd's HTTP endpoint, all read-only:
 ///
@@ -16,7 +17,8 @@ public struct HTTPEndpoint: Sendable {
     /// What the executable hands in: the metrics backend's exposition and the chart renderer.
     public struct Options: Sendable {
         public var metrics: any MetricsExposition
-        /// CHART SLOT: the charts branch's SVG renderer goes here.
+        /// CHART SLOT: the charts branch's SVG renderer replaces `ChartPlaceholder()` as the
+        /// default below.
         public var charts: any SeriesChartRenderer
 
         public init(metrics: any MetricsExposition, charts: any SeriesChartRenderer = ChartPlaceholder()) {
@@ -35,6 +37,8 @@ public struct HTTPEndpoint: Sendable {
     let health: HealthChecks
     let status: StatusDatabase
     let statusMetrics = StatusMetrics()
+    /// Warnings about refreshing the SQL gauges, repeated only when they change.
+    private let warnings = ChangedMessages()
 
     func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
@@ -49,9 +53,11 @@ public struct HTTPEndpoint: Sendable {
     private func metrics() async -> Response {
         do {
             statusMetrics.update(try await status.overview())
+            warnings.clear()
         } catch {
             // The event metrics still go out; the SQL-backed gauges keep their last values.
-            context.logger.warning("metrics: cannot read the model status: \(HealthChecks.oneLine("\(error)"))")
+            let message = "metrics: cannot read the model status: \(HealthChecks.oneLine("\(error)"))"
+            if warnings.isNew(message) { context.logger.warning("\(message)") }
         }
         var buffer: [UInt8] = []
         buffer.reserveCapacity(16_384)
@@ -122,4 +128,20 @@ public struct HTTPEndpoint: Sendable {
         headers[.init("Referrer-Policy")!] = "no-referrer"
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body))
     }
+}
+
+/// The last message said, so a condition that repeats (each scrape while the database is
+/// away) is logged once.
+final class ChangedMessages: Sendable {
+    private let last = Mutex<String?>(nil)
+
+    /// Whether `message` differs from the last one; it becomes the last one.
+    func isNew(_ message: String) -> Bool {
+        last.withLock { last in
+            defer { last = message }
+            return last != message
+        }
+    }
+
+    func clear() { last.withLock { $0 = nil } }
 }

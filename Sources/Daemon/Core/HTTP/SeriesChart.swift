@@ -25,8 +25,9 @@ public struct SeriesChartData: Sendable {
 /// allows both and nothing external), so a renderer must escape the names it prints.
 ///
 /// CHART SLOT: the SVG renderer of the `charts` branch (`Sources/Daemon/Core/Charts/`)
-/// conforms to this protocol and is passed as `HTTPEndpoint.Options.charts` in
-/// `ForecastDaemon.serve`; until then `ChartPlaceholder` fills the slot.
+/// conforms to this protocol (a thin adapter if its input differs) and becomes the default
+/// of `HTTPEndpoint.Options.init(charts:)`, which `RunCommand` uses; until then
+/// `ChartPlaceholder` fills the slot.
 public protocol SeriesChartRenderer: Sendable {
     /// HTML for the chart of `data`, trusted as is.
     func html(for data: SeriesChartData) -> String
