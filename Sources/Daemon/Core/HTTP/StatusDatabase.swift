@@ -38,12 +38,17 @@ actor StatusDatabase {
         var settings = settings()
         settings.connectTimeoutSeconds = 3
         let opened = try await PostgresConnection.connect(settings)
+        do {
+            _ = try await opened.withSession { session in try session.execute("SET statement_timeout = '10s'") }
+        } catch {
+            await opened.close()
+            throw error
+        }
         if let connection {
             // Another request connected meanwhile: keep one.
             await opened.close()
             return connection
         }
-        _ = try await opened.withSession { session in try session.execute("SET statement_timeout = '10s'") }
         connection = opened
         return opened
     }
