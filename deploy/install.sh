@@ -57,5 +57,6 @@ forecastd is installed. Next:
      /etc/forecastd/pgpass, e.g.  localhost:5432:sensors:forecastd:SECRET
   4. Start it:  systemctl enable --now forecastd
      Watch it:  systemctl status forecastd; journalctl -u forecastd -f
+                curl http://127.0.0.1:9464/readyz; http://127.0.0.1:9464/ (status); /metrics (Prometheus)
      Reload:    systemctl reload forecastd   (after editing forecastd.conf)
 TEXT

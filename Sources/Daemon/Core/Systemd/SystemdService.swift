@@ -125,6 +125,7 @@ struct SystemdService: Service {
                     metadata: [
                         "log_level": "\(configuration.logLevel)", "workers": "\(configuration.workers)",
                         "poll_interval": "\(configuration.pollInterval)",
+                        "http_listen": "\(configuration.httpListen)",
                     ])
             } catch {
                 context.logger.error("reload failed, keeping the previous configuration: \(error)")
