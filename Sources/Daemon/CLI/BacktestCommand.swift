@@ -44,13 +44,12 @@ struct BacktestCommand: AsyncParsableCommand {
                 model: model, validFrom: validFrom, testFrom: testFrom, testUntil: testUntil, stride: stride,
                 finetuneEvery: finetuneEvery,
                 threads: threads ?? min(8, max(1, ProcessInfo.processInfo.activeProcessorCount)))
-            let verbose = !json || isatty(STDERR_FILENO) == 1
-            let summary = try await BacktestJob.run(spec, on: connection) { event in
-                if verbose, case .epoch(let epoch, let loss, let validation, _) = event {
-                    let text = String(format: "epoch %d: loss %.5f, val %.5f\n", epoch + 1, loss, validation ?? .nan)
-                    FileHandle.standardError.write(Data(text.utf8))
-                }
+            // Progress goes to stderr, so `--json` keeps stdout to the one line.
+            let display = ProgressBox(ProgressDisplay(output: .standardError))
+            let summary = try await BacktestJob.run(spec, on: connection) { progress in
+                display.show(ProgressDisplay.line(progress))
             }
+            display.finish("trained: \(summary.epochs) epochs in \(ProgressDisplay.duration(summary.trainSeconds))")
             await connection.close()
             if json {
                 print(try JSONLine.encode(summary))

@@ -147,7 +147,7 @@ enum ModelStore {
             if !pausedOnly {
                 try session.execute(
                     """
-                    UPDATE forecast.models SET state = 'active'
+                    UPDATE forecast.models SET state = 'active', training = NULL
                     WHERE state = 'training' AND name IN (SELECT model FROM forecast.leases WHERE owner = $1)
                     """, [owner])
             }
@@ -183,9 +183,17 @@ enum ModelStore {
             SET state = CASE WHEN state = 'paused' THEN state ELSE $2 END,
                 last_error = CASE WHEN $2 = 'error' THEN $3 ELSE NULL END,
                 last_error_at = CASE WHEN $2 = 'error' THEN now() ELSE NULL END,
+                training = CASE WHEN $2 = 'training' THEN training ELSE NULL END,
                 updated_at = now()
             WHERE name = $1 AND (state IS DISTINCT FROM $2 OR last_error IS DISTINCT FROM $3)
             """, [model, state, error])
+    }
+
+    /// Records the progress (a `TrainingProgress` as JSON) of the training running on `model`,
+    /// for `forecast.model_status`; `setState` clears it when the state leaves `training`.
+    static func setTrainingProgress(_ model: String, json: String, in session: PostgresSession) throws {
+        try session.execute(
+            "UPDATE forecast.models SET training = $2::jsonb WHERE name = $1 AND state = 'training'", [model, json])
     }
 
     /// Appends to `forecast.events`.

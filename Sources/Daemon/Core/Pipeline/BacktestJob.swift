@@ -1,4 +1,4 @@
-public import Forecast
+import Forecast
 import Foundation
 import Ingest
 public import PostgresClient
@@ -129,10 +129,11 @@ public enum BacktestJob {
         }
     }
 
-    /// Runs `spec` on `connection`; `progress` sees every training event (from a pool thread).
+    /// Runs `spec` on `connection`; `progress` sees every epoch of the training (from a pool
+    /// thread).
     public static func run(
         _ spec: BacktestSpec, on connection: PostgresConnection,
-        progress: @escaping @Sendable (TrainingEvent) -> Void
+        progress: @escaping @Sendable (TrainingProgress) -> Void
     ) async throws -> BacktestSummary {
         let model = spec.model
         let bounds = [spec.validFrom, spec.testFrom, spec.testUntil]
@@ -158,8 +159,11 @@ public enum BacktestJob {
             settings: settings, validFrom: times[0], testFrom: times[1], testUntil: times[2], stride: spec.stride,
             finetuneEvery: spec.finetuneEvery, threads: spec.threads)
         let result = try await TrainingPool(size: 1).run { _ in
-            try backtest.run(series) { event in
-                progress(event)
+            var tracker = ProgressTracker(
+                model: settings.name, request: nil, kind: .full, epochs: settings.maxEpochs)
+            progress(tracker.start)
+            return try backtest.run(series) { event in
+                if let epoch = tracker.progress(after: event) { progress(epoch) }
                 return .continue
             }
         }

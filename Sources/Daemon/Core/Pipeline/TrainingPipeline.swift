@@ -152,6 +152,7 @@ struct TrainingPipeline {
         metrics.keptLinearStart = keptStart
         metrics.linearRidge = ridge
         metrics.bestEpoch = report.bestEpoch.map { $0 + 1 }
+        metrics.stopReason = report.stopReason == .earlyStopping ? .earlyStopping : .maxEpochs
         return TrainedModel(
             model: model, scalers: scalers, trainedThrough: newest, window: settings.windowOptions,
             frequency: settings.source.frequency, covariates: settings.source.covariateColumns,

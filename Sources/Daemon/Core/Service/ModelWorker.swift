@@ -296,26 +296,28 @@ actor ModelWorker {
         let (progress, progressSink) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(16))
         let outcome: FineTuneOutcome = try await withThrowingTaskGroup(of: Void.self) { group in
             let connection = try connected()
+            let model = name
+            // Each epoch: a NOTIFY for `retrain --wait` and the model's row for
+            // `forecast.model_status` (cleared when the state leaves `training`).
             group.addTask {
                 for await payload in progress {
                     _ = try? await connection.withSession { session in
-                        try session.execute(
-                            "SELECT pg_notify($1, $2)", [DaemonContext.progressChannel, payload])
+                        try session.execute("SELECT pg_notify($1, $2)", [DaemonContext.progressChannel, payload])
+                        try ModelStore.setTrainingProgress(model, json: payload, in: session)
                     }
                 }
             }
             defer { progressSink.finish() }
-            let model = name
+            let tracking = ProgressTracker(
+                model: model, request: request?.id, kind: kind, epochs: full || current == nil ? settings.maxEpochs : 1,
+                started: started)
+            if let line = try? JSONLine.encode(tracking.start) { progressSink.yield(line) }
             return try await context.pool.run { flag in
+                var tracker = tracking
                 let callback: (TrainingEvent) -> TrainingControl = { event in
                     if flag.isCancelled { return .stop }
-                    if case .epoch(let epoch, let loss, let validation, _) = event {
-                        let elapsed = (ContinuousClock.now - started).seconds
-                        let progress = TrainingProgress(
-                            model: model, request: request?.id, kind: kind, epoch: epoch + 1,
-                            epochs: full || current == nil ? settings.maxEpochs : 1, loss: loss.finite,
-                            validationLoss: validation?.finite, elapsedSeconds: elapsed)
-                        if let line = try? JSONLine.encode(progress) { progressSink.yield(line) }
+                    if let progress = tracker.progress(after: event), let line = try? JSONLine.encode(progress) {
+                        progressSink.yield(line)
                     }
                     return .continue
                 }
