@@ -156,7 +156,7 @@ actor ModelWorker {
         } catch let error as LeaseLost {
             logger.warning("\(error)")
             return .failed(error.description)
-        } catch let error as PostgresError where error.kind == .connection {
+        } catch let error as PostgresError where error.isConnectionLoss {
             // The daemon's condition, not the model's: its state stays; a taken request is
             // requeued once the database is back.
             context.database.lost(error.message)
@@ -364,7 +364,7 @@ actor ModelWorker {
                 lease: lease, owner: owner, in: session)
             do {
                 try ModelStore.pruneCheckpoints(lease.model, keep: keep, in: session)
-            } catch let error as PostgresError where error.kind != .connection {
+            } catch let error as PostgresError where !error.isConnectionLoss {
                 // Pruning is housekeeping: the version is out whatever happens here.
             }
             return version

@@ -53,10 +53,15 @@ struct Scheduler: Service {
                             }
                             leases = Dictionary(uniqueKeysWithValues: held.map { ($0.model, $0) })
                             lastRenewal = now
+                            context.database.reached()
                         } catch is CancellationError {
                             break
                         } catch {
-                            logger.error("cannot claim leases: \(ModelWorker.describe(error))")
+                            if let postgres = error as? PostgresError, postgres.isConnectionLoss {
+                                context.database.lost(postgres.message)
+                            } else {
+                                logger.error("cannot claim leases: \(ModelWorker.describe(error))")
+                            }
                             await leaseConnection?.close()
                             leaseConnection = nil
                             leases = [:]

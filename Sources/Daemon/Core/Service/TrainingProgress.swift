@@ -1,4 +1,4 @@
-public import Forecast
+import Forecast
 
 /// One epoch of a training in progress, sent as a NOTIFY payload (JSON) on
 /// `DaemonContext.progressChannel` for `forecastd retrain --wait` and anyone listening.
