@@ -124,4 +124,40 @@ import Testing
             }
         }
     }
+
+    /// The same from forecasts a short daemon run wrote and scored: two sets, the first
+    /// matured into actuals.
+    @Test func plotDrawsWhatTheDaemonWrote() async throws {
+        let harness = try await DaemonHarness.make("forecastd_plot_daemon")
+        defer { Task { try? await harness.drop() } }
+        try await harness.load(0..<600)
+        try await harness.createModel("m")
+        let daemon = try harness.startDaemon()
+        let firstSet = try await harness.waitUntil { session in
+            try session.query("SELECT count(*) FROM forecast.latest WHERE model = 'm'")[0].decode(Int.self, at: 0) == 24
+        }
+        #expect(firstSet, "\(daemon.log)")
+        try await harness.load(600..<612)
+        let scored = try await harness.waitUntil { session in
+            try session.query("SELECT count(*) FROM forecast.accuracy WHERE model = 'm'")[0].decode(Int.self, at: 0)
+                == 24
+                && session.query("SELECT min(issued_at) FROM forecast.latest WHERE model = 'm'")[0]
+                    .decode(PostgresTimestamp?.self, at: 0)?.microsecondsSince1970 == Self.time(611)
+        }
+        #expect(scored, "\(daemon.log)")
+        _ = await daemon.stop()
+
+        let outcome = try ForecastdProcess.run(["plot", "m", "--series", "OT", "--database", harness.conninfo])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let document = try SVGDocument(parsing: outcome.stdout)
+        #expect(Self.counts(document, "forecast") == [12])
+        #expect(Self.counts(document, "history") == [145])  // hours 467...611
+        #expect(Self.counts(document, "past-forecast") == [12])  // issued at 599
+        #expect(Self.counts(document, "actual") == [12])
+        // Issued at the newest reading, by the version that wrote it (the first or its fine-tune).
+        let subtitle = document.elements(class: "subtitle").first?.text ?? ""
+        #expect(
+            subtitle.contains("issued 2016-07-26 11:00 UTC") && subtitle.hasPrefix("forecast of version "),
+            "\(subtitle)")
+    }
 }
