@@ -109,6 +109,14 @@ import Testing
             #expect(fresh.stderr.contains("no forecast yet; plotting series 'HUFL'"))
             let readings = try SVGDocument(parsing: fresh.stdout)
             #expect(Self.counts(readings, "history") == [144] && readings.path("forecast") == nil)
+            // Only --to: three lookbacks up to it.
+            let earlier = try ForecastdProcess.run([
+                "plot", "fresh", "--series", "OT", "--to", Self.text(200), "--database", harness.conninfo,
+            ])
+            #expect(earlier.status == 0, "\(earlier.stderr)")
+            let earlierHistory = subpaths(
+                try SVGDocument(parsing: earlier.stdout).path("history")?.attributes["d"] ?? "")
+            #expect(earlierHistory.map(\.count) == [144])  // hours 57...200
 
             for (arguments, message) in [
                 (["plot", "m", "--version", "2"], "version 2 of model 'm' issued no forecast"),

@@ -94,12 +94,13 @@ public enum ChartData {
         let forecast = try series.map { try newestForecast(model, series: $0, version: request.version, in: session) }
         let issuedAt = forecast?.points.isEmpty == false ? forecast?.issuedAt : nil
 
-        // The span: as asked, else from three lookbacks before the issue time to the end of
-        // the forecast (or of the readings).
+        // The span: as asked, else from three lookbacks before the issue time (or `to`) to the
+        // end of the forecast (or of the readings).
         let askedFrom = try instant(request.from, in: session)
         let askedTo = try instant(request.to, in: session)
         let lookbacks = defaultLookbacks * Int64(settings.lookback) * frequency.microseconds
-        let readFrom = askedFrom ?? issuedAt.map { $0 - lookbacks }
+        let readFrom =
+            askedFrom ?? issuedAt.map { $0 - lookbacks } ?? askedTo.map { $0 - lookbacks + frequency.microseconds }
         let set = try readGrid(settings, from: readFrom, in: session)
         if series == nil {
             (series, note) = choose(nil, newest: [:], known: set.keys)
