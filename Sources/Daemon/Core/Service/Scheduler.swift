@@ -91,6 +91,7 @@ struct Scheduler: Service {
                     for (name, relation) in relations where notified.relations.contains(relation) {
                         newData.insert(name)
                     }
+                    if notified.allData { newData.formUnion(leases.keys) }
                     for name in due {
                         guard let lease = leases[name] else { continue }
                         let worker = workers[name] ?? ModelWorker(name: name, context: context)
