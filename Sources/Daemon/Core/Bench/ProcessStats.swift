@@ -24,7 +24,8 @@ public struct ProcessStats: Sendable, Equatable {
     static func parseStatus(_ text: String) -> ProcessStats {
         var stats = ProcessStats()
         for line in text.split(separator: "\n") {
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            // "VmHWM:\t  123456 kB": a tab, then spaces.
+            let fields = line.split(whereSeparator: \.isWhitespace)
             guard fields.count >= 2, let kib = Int(fields[1]) else { continue }
             if fields[0] == "VmHWM:" { stats.peakResidentKiB = kib }
             if fields[0] == "VmRSS:" { stats.residentKiB = kib }
