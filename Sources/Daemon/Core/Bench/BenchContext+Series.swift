@@ -26,9 +26,10 @@ extension BenchContext {
         }
     }
 
-    /// The idle window: no new data for `idleSeconds`. CPU from `/proc/PID/stat`; rows from
-    /// `pg_stat_user_tables`, each snapshot taken 1.5 s after its end of the window so the
-    /// daemon's backends have flushed their statistics (at most once a second when idle).
+    /// The idle window: no new data for `idleSeconds`. CPU from `/proc/PID/stat`; rows read
+    /// and scans (one per poll) from `pg_stat_user_tables`, each snapshot taken 1.5 s after
+    /// its end of the window so the daemon's backends have flushed their statistics (at most
+    /// once a second when idle).
     func idle(_ source: SyntheticSource, fleet: DaemonFleet, _ result: inout DaemonBenchResult) async throws {
         guard let daemon = fleet.daemons.first else { return }
         progress("\(result.scenario) \(result.series): idle for \(Int(options.idleSeconds)) s")
@@ -40,7 +41,7 @@ extension BenchContext {
         }
         let begun = ContinuousClock.now
         try await Task.sleep(for: flush)
-        let rowsBefore = try await database.rowsRead(source.table)
+        let readsBefore = try await database.reads(source.table)
         try await Task.sleep(until: begun + .milliseconds(Int(options.idleSeconds * 1000)), clock: .continuous)
         try fleet.checkRunning()
         guard let ticksAfter = ProcessStats.read(pid: daemon.pid)?.cpuTicks else {
@@ -48,10 +49,14 @@ extension BenchContext {
         }
         let elapsed = (ContinuousClock.now - begun).seconds
         try await Task.sleep(for: flush)
-        let rowsAfter = try await database.rowsRead(source.table)
+        let readsAfter = try await database.reads(source.table)
         result.idleSeconds = elapsed
         result.idleCPUPercent = Double(ticksAfter - ticksBefore) / ProcessStats.ticksPerSecond / elapsed * 100
-        result.idleRowsRead = rowsAfter - rowsBefore
-        result.idleRowsPerPoll = Double(rowsAfter - rowsBefore) / max(1, options.idleSeconds / Self.pollIntervalSeconds)
+        result.idleRowsRead = readsAfter.rows - readsBefore.rows
+        // Each poll reads the source in one statement: one scan of the table.
+        result.idlePolls = readsAfter.scans - readsBefore.scans
+        if result.idlePolls! > 0 {
+            result.idleRowsPerPoll = Double(result.idleRowsRead!) / Double(result.idlePolls!)
+        }
     }
 }
