@@ -27,36 +27,29 @@ extension BenchContext {
     }
 
     /// The idle window: no new data for `idleSeconds`. CPU from `/proc/PID/stat`; rows read
-    /// and scans (one per poll) from `pg_stat_user_tables`, each snapshot taken 1.5 s after
-    /// its end of the window so the daemon's backends have flushed their statistics (at most
-    /// once a second when idle).
+    /// from `pg_stat_user_tables` over the same window, per poll of the daemon's default
+    /// interval (10 s). An idle backend publishes its statistics up to 10 s late, so the
+    /// window opens 11 s after the last cycle: only idle polls fall in it, and a window of
+    /// whole poll intervals holds that many polls.
     func idle(_ source: SyntheticSource, fleet: DaemonFleet, _ result: inout DaemonBenchResult) async throws {
         guard let daemon = fleet.daemons.first else { return }
-        progress("\(result.scenario) \(result.series): idle for \(Int(options.idleSeconds)) s")
-        // Let the last cycle's housekeeping (scoring, pruning) finish first.
-        try await Task.sleep(for: .seconds(2))
-        let flush = Duration.milliseconds(1500)
+        progress("\(result.scenario) \(result.series): idle for 11 + \(Int(options.idleSeconds)) s")
+        try await Task.sleep(for: .seconds(11))
         guard let ticksBefore = ProcessStats.read(pid: daemon.pid)?.cpuTicks else {
             throw DaemonBenchmark.Failure(description: "cannot read /proc/\(daemon.pid)/stat")
         }
+        let rowsBefore = try await database.rowsRead(source.table)
         let begun = ContinuousClock.now
-        try await Task.sleep(for: flush)
-        let readsBefore = try await database.reads(source.table)
         try await Task.sleep(until: begun + .milliseconds(Int(options.idleSeconds * 1000)), clock: .continuous)
         try fleet.checkRunning()
         guard let ticksAfter = ProcessStats.read(pid: daemon.pid)?.cpuTicks else {
             throw DaemonBenchmark.Failure(description: "cannot read /proc/\(daemon.pid)/stat")
         }
+        let rowsAfter = try await database.rowsRead(source.table)
         let elapsed = (ContinuousClock.now - begun).seconds
-        try await Task.sleep(for: flush)
-        let readsAfter = try await database.reads(source.table)
         result.idleSeconds = elapsed
         result.idleCPUPercent = Double(ticksAfter - ticksBefore) / ProcessStats.ticksPerSecond / elapsed * 100
-        result.idleRowsRead = readsAfter.rows - readsBefore.rows
-        // Each poll reads the source in one statement: one scan of the table.
-        result.idlePolls = readsAfter.scans - readsBefore.scans
-        if result.idlePolls! > 0 {
-            result.idleRowsPerPoll = Double(result.idleRowsRead!) / Double(result.idlePolls!)
-        }
+        result.idleRowsRead = rowsAfter - rowsBefore
+        result.idleRowsPerPoll = Double(rowsAfter - rowsBefore) / max(1, elapsed / Self.pollIntervalSeconds)
     }
 }

@@ -9,6 +9,8 @@ struct BenchContext: Sendable {
     let database: BenchDatabase
     let progress: @Sendable (String) -> Void
 
+    /// The daemon's poll interval (its default; the benchmark does not change it).
+    static let pollIntervalSeconds = 10.0
     /// Between probes for fresh forecasts: latencies are good to this. Waits for many
     /// models probe less often, to leave the server to the daemon.
     static func probeInterval(models: Int) -> Duration { .milliseconds(models <= 10 ? 25 : 100) }

@@ -35,10 +35,9 @@ public struct DaemonBenchResult: Codable, Sendable, Equatable {
     public var idleCPUPercent: Double?
     public var idleSeconds: Double?
     /// Rows of the source the daemon read during the idle window
-    /// (`pg_stat_user_tables.seq_tup_read + idx_tup_fetch`), its scans of the source then
-    /// (`seq_scan + idx_scan`: one per poll), and rows per poll.
+    /// (`pg_stat_user_tables.seq_tup_read + idx_tup_fetch`), and per poll of the daemon's
+    /// default interval (10 s; an estimate: a window may hold one poll more or less).
     public var idleRowsRead: Int?
-    public var idlePolls: Int?
     public var idleRowsPerPoll: Double?
     /// Most daemon connections seen at once (`pg_stat_activity`, application_name `forecastd`).
     public var connectionsMax: Int?
@@ -98,7 +97,6 @@ public struct DaemonBenchResult: Codable, Sendable, Equatable {
         case idleCPUPercent = "idle_cpu_pct"
         case idleSeconds = "idle_s"
         case idleRowsRead = "idle_rows_read"
-        case idlePolls = "idle_polls"
         case idleRowsPerPoll = "idle_rows_per_poll"
         case connectionsMax = "connections_max"
         case serverMaxConnections = "server_max_connections"
