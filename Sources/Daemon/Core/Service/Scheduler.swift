@@ -77,8 +77,11 @@ struct Scheduler: Service {
                     let notified = notifications.take()
                     var relations: [String: Int64] = [:]
                     var backingOff: Set<String> = []
-                    for name in leases.keys where !inFlight.contains(name) {
+                    // Every leased model's relation, those in flight too: new rows announced while a
+                    // cycle runs keep the model due for the next one (no lost wake-up).
+                    for name in leases.keys {
                         relations[name] = await workers[name]?.relationOID
+                        if inFlight.contains(name) { continue }
                         if await workers[name]?.isBackingOff(at: now) == true { backingOff.insert(name) }
                     }
                     let facts = DueFacts(
