@@ -171,8 +171,8 @@ struct BenchDatabase: Sendable {
         try await run { session in
             let rows = try session.query(
                 """
-                SELECT name, lease_owner FROM forecast.models
-                WHERE lease_expires_at > now() AND lease_owner IS NOT NULL AND left(name, length($1)) = $1
+                SELECT model, owner FROM forecast.leases
+                WHERE expires_at > now() AND owner IS NOT NULL AND left(model, length($1)) = $1
                 """, [SyntheticSource.modelPrefix])
             var owners: [String: String] = [:]
             for row in rows { owners[try row.decode(String.self, at: 0)] = try row.decode(String.self, at: 1) }
