@@ -33,7 +33,9 @@ struct PostgresNotifyTests {
         await listener.close()
         #expect(notification == nil)
         #expect(elapsed >= .milliseconds(300))
-        #expect(elapsed < .seconds(3))
+        // It returned (a wait that never times out would hang here); the bound is generous
+        // because these machines are shared and a loaded one is slow.
+        #expect(elapsed < .seconds(30))
     }
 
     @Test func cancellingAWaitReturnsPromptly() async throws {
