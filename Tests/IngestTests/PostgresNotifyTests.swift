@@ -61,7 +61,9 @@ struct PostgresNotifyTests {
         let cancelled = clock.now
         waiter.cancel()
         await #expect(throws: CancellationError.self) { try await waiter.value }
-        #expect(clock.now - cancelled < .seconds(2))
+        // Long before the wait or statement would end (30 s and more); generous because these
+        // machines are shared and a loaded one takes seconds to schedule the cancel.
+        #expect(clock.now - cancelled < .seconds(10))
         await listener.close()
     }
 }
