@@ -1,8 +1,8 @@
 -- forecastd schema, version 8: forecast storage for plant scale.
 --
--- Version 1 stored one row per forecast step, 286 bytes each with its indexes (6.6 MB per
--- cycle at 1,000 series and horizon 24), and `forecast.latest` looked for the newest set
--- of every row among all history. Now:
+-- Version 1 stored one row per forecast step, about 290 bytes each with its indexes (7 MB
+-- per cycle at 1,000 series and horizon 24, scoring included; scripts/bench-storage), and
+-- `forecast.latest` looked for the newest set of every row among all history. Now:
 --
 --   forecast.sets         history: one row per model, series and issued set, its steps as
 --                         arrays; partitioned by week of issued_at, so retention drops
