@@ -20,7 +20,7 @@ extension BenchContext {
                     let seen = try await cycle(hour: options.hours + index, [source], fleet: fleet)
                     latencies.append(seen[source.model] ?? 0)
                     let after = try await database.forecastBytes()
-                    result.historyBytesPerCycle = Double(after.predictions - before.predictions) / Double(index + 1)
+                    result.historyBytesPerCycle = Double(after.history - before.history) / Double(index + 1)
                     result.schemaBytesPerCycle = Double(after.schema - before.schema) / Double(index + 1)
                     Self.summarizeGrowth(latencies, into: &result)
                     if (index + 1) % 10 == 0 || index + 1 == cycles {

@@ -139,12 +139,17 @@ struct BenchDatabase: Sendable {
         }
     }
 
-    /// `pg_total_relation_size` of `forecast.predictions`, and of every table of the schema.
-    func forecastBytes() async throws -> (predictions: Int, schema: Int) {
+    /// Bytes of forecast history (`forecast.sets` and `forecast.actuals` with every
+    /// partition and index; `forecast.latest_sets` is a constant per series and left out),
+    /// and of every table of the schema.
+    func forecastBytes() async throws -> (history: Int, schema: Int) {
         try await run { session in
             let row = try session.query(
                 """
-                SELECT pg_total_relation_size('forecast.predictions'),
+                SELECT (SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class AS c
+                        JOIN pg_namespace AS n ON n.oid = c.relnamespace
+                        WHERE n.nspname = 'forecast' AND c.relkind = 'r'
+                          AND (c.relname LIKE 'sets%' OR c.relname LIKE 'actuals%')),
                        (SELECT sum(pg_total_relation_size(c.oid))::bigint FROM pg_class AS c
                         JOIN pg_namespace AS n ON n.oid = c.relnamespace
                         WHERE n.nspname = 'forecast' AND c.relkind IN ('r', 'm'))
@@ -180,33 +185,24 @@ struct BenchDatabase: Sendable {
         }
     }
 
-    /// Of `sources`, those whose forecasts issued at `time` cover all their series. A cheap
-    /// probe of one series first (a set commits in one transaction), then the full count.
+    /// Of `sources`, those whose newest forecasts (`forecast.latest_sets`) were issued at
+    /// `time` or later for all their series.
     func fresh(_ sources: [SyntheticSource], issuedAt time: Date) async throws -> Set<String> {
         guard !sources.isEmpty else { return [] }
         let models = sources.map(\.model).joined(separator: ",")
-        let probes = sources.map(\.probeSeries).joined(separator: ",")
         let expected = Dictionary(uniqueKeysWithValues: sources.map { ($0.model, $0.series) })
         return try await run { session in
-            let seen = try session.query(
-                """
-                SELECT s.model FROM unnest(string_to_array($1, ','), string_to_array($2, ',')) AS s (model, series)
-                WHERE EXISTS (SELECT 1 FROM forecast.predictions AS p
-                              WHERE p.model = s.model AND p.series = s.series AND p.issued_at = $3)
-                """, [models, probes, time]
-            ).map { try $0.decode(String.self, at: 0) }
             var fresh: Set<String> = []
-            for model in seen {
-                // One index probe per series (a scan of the model's forecasts grows with history).
-                let count = try session.query(
-                    """
-                    SELECT count(*) FROM forecast.series_state AS ss
-                    CROSS JOIN LATERAL (SELECT 1 FROM forecast.predictions AS p
-                                        WHERE p.model = ss.model AND p.series = ss.series AND p.issued_at = $2
-                                        LIMIT 1) AS f
-                    WHERE ss.model = $1
-                    """, [model, time])[0].decode(Int.self, at: 0)
-                if count >= expected[model] ?? 0 { fresh.insert(model) }
+            for row in try session.query(
+                """
+                SELECT m.name, count(l.series) FROM forecast.models AS m
+                JOIN forecast.latest_sets AS l ON l.model_id = m.id AND l.issued_at >= $2
+                WHERE m.name = ANY (string_to_array($1, ','))
+                GROUP BY m.name
+                """, [models, time])
+            {
+                let model = try row.decode(String.self, at: 0)
+                if try row.decode(Int.self, at: 1) >= expected[model] ?? 0 { fresh.insert(model) }
             }
             return fresh
         }

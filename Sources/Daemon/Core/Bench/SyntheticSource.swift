@@ -23,9 +23,6 @@ struct SyntheticSource: Sendable {
 
     var table: String { "\(Self.schema).\(name)" }
     var model: String { Self.modelPrefix + name }
-    /// A series of every model, probed for fresh forecasts (a set is written in one
-    /// transaction, so one series shows when all do).
-    var probeSeries: String { Self.sensor(1) }
 
     /// The key of sensor `index`, as the SQL spells it (`sensor-00001`).
     static func sensor(_ index: Int) -> String { String(format: "sensor-%05d", index) }

@@ -193,8 +193,14 @@ public enum ChartData {
         var result: [String: Int64] = [:]
         for row in try session.query(
             """
-            SELECT series, max(issued_at) FROM forecast.predictions
-            WHERE model = $1 AND ($2::int4 IS NULL OR version = $2) GROUP BY series
+            SELECT l.series, l.issued_at FROM forecast.latest_sets AS l
+            JOIN forecast.models AS m ON m.id = l.model_id
+            WHERE m.name = $1 AND $2::int4 IS NULL
+            UNION ALL
+            SELECT s.series, max(s.issued_at) FROM forecast.sets AS s
+            JOIN forecast.models AS m ON m.id = s.model_id
+            WHERE m.name = $1 AND s.version = $2
+            GROUP BY s.series
             """, [model, version.map { Int32(clamping: $0) }])
         {
             result[try row.decode(String.self, at: 0)] = try row.decode(PostgresTimestamp.self, at: 1)
@@ -227,9 +233,10 @@ public enum ChartData {
             : session.query(
                 """
                 SELECT issued_at, target_time, value, lower, upper, version, false FROM forecast.predictions
-                WHERE model = $1 AND series = $2 AND version = $3
-                  AND issued_at = (SELECT max(issued_at) FROM forecast.predictions
-                                   WHERE model = $1 AND series = $2 AND version = $3)
+                WHERE model = $1 AND series = $2
+                  AND issued_at = (SELECT max(s.issued_at) FROM forecast.sets AS s
+                                   JOIN forecast.models AS m ON m.id = s.model_id
+                                   WHERE m.name = $1 AND s.series = $2 AND s.version = $3)
                 ORDER BY target_time
                 """, [model, series, version.map { Int32(clamping: $0) }])
         var result: (points: [ForecastChart.ForecastPoint], issuedAt: Int64, version: Int, stale: Bool) = (
@@ -259,10 +266,12 @@ public enum ChartData {
         let rows = try session.query(
             """
             WITH RECURSIVE sets AS (
-                SELECT issued_at, max(target_time) AS ends FROM forecast.predictions
-                WHERE model = $1 AND series = $2 AND ($3::int4 IS NULL OR version = $3)
-                  AND issued_at >= $4 AND issued_at < $5
-                GROUP BY issued_at
+                SELECT s.issued_at,
+                       CASE WHEN s.target_times IS NULL THEN s.issued_at + cardinality(s.value) * s.step_interval
+                            ELSE (SELECT max(t) FROM unnest(s.target_times) AS t) END AS ends
+                FROM forecast.sets AS s JOIN forecast.models AS m ON m.id = s.model_id
+                WHERE m.name = $1 AND s.series = $2 AND ($3::int4 IS NULL OR s.version = $3)
+                  AND s.issued_at >= $4 AND s.issued_at < $5
             ), chosen AS (
                 (SELECT issued_at FROM sets WHERE ends <= $5 ORDER BY issued_at DESC LIMIT 1)
                 UNION ALL
