@@ -13,7 +13,9 @@ unit=/etc/systemd/system/forecastd.service
 
 if [ "${1:-}" = "--uninstall" ] || [ "${1:-}" = "--purge" ]; then
     systemctl disable --now forecastd.service 2>/dev/null || true
-    rm -f "$unit" "$PREFIX/bin/forecastd"
+    rm -f "$unit" "$PREFIX/bin/forecastd" "$PREFIX/share/man/man1/forecastd.1" \
+        "$PREFIX/share/bash-completion/completions/forecastd" "$PREFIX/share/zsh/site-functions/_forecastd" \
+        "$PREFIX/share/fish/vendor_completions.d/forecastd.fish"
     rm -rf "$PREFIX/share/forecastd" "$PREFIX/share/doc/forecastd"
     systemctl daemon-reload 2>/dev/null || true
     if [ "$1" = "--purge" ]; then rm -rf /etc/forecastd; fi
@@ -26,6 +28,15 @@ source scripts/lib/common.sh
 ensure_system_packages
 swift build -c release --product forecastd
 install -D -m 0755 .build/release/forecastd "$PREFIX/bin/forecastd"
+# The man page, generated from the command line's own help by swift-argument-parser's
+# manual plugin, and shell completions from the binary.
+swift package plugin generate-manual >/dev/null
+install -D -m 0644 .build/plugins/GenerateManual/outputs/forecastd/forecastd.1 "$PREFIX/share/man/man1/forecastd.1"
+install -d "$PREFIX/share/bash-completion/completions" "$PREFIX/share/zsh/site-functions" \
+    "$PREFIX/share/fish/vendor_completions.d"
+"$PREFIX/bin/forecastd" --generate-completion-script bash >"$PREFIX/share/bash-completion/completions/forecastd"
+"$PREFIX/bin/forecastd" --generate-completion-script zsh >"$PREFIX/share/zsh/site-functions/_forecastd"
+"$PREFIX/bin/forecastd" --generate-completion-script fish >"$PREFIX/share/fish/vendor_completions.d/forecastd.fish"
 install -D -m 0644 README.md "$PREFIX/share/doc/forecastd/README.md"
 install -D -m 0644 data/ETTh1.csv "$PREFIX/share/forecastd/ETTh1.csv"
 install -D -m 0644 data/ETT-LICENSE.txt "$PREFIX/share/forecastd/ETT-LICENSE.txt"
@@ -59,4 +70,5 @@ forecastd is installed. Next:
      Watch it:  systemctl status forecastd; journalctl -u forecastd -f
                 curl http://127.0.0.1:9464/readyz; http://127.0.0.1:9464/ (status); /metrics (Prometheus)
      Reload:    systemctl reload forecastd   (after editing forecastd.conf)
+     Manual:    man forecastd   (completions for bash, zsh and fish are installed too)
 TEXT

@@ -21,36 +21,3 @@ WHERE p.issued_at = (
     SELECT max(q.issued_at) FROM forecast.predictions AS q
     WHERE q.model = p.model AND q.series = p.series
 );
-
--- model_status counts the series without a fresh forecast.
-CREATE OR REPLACE VIEW forecast.model_status AS
-SELECT m.name AS model,
-       m.state,
-       m.last_error,
-       m.last_error_at,
-       v.version AS active_version,
-       v.kind AS active_kind,
-       v.created_at AS active_since,
-       v.val_loss AS active_val_loss,
-       (SELECT max(p.issued_at) FROM forecast.predictions AS p WHERE p.model = m.name) AS last_forecast,
-       s.newest_data,
-       coalesce(s.series, 0) AS series,
-       coalesce(s.quality, '{}'::jsonb) AS quality,
-       (SELECT count(*) FROM forecast.requests AS r WHERE r.model = m.name AND r.status = 'queued') AS queued_requests,
-       CASE WHEN m.lease_expires_at > now() THEN m.lease_owner END AS worked_on_by,
-       coalesce(s.stale_series, 0) AS stale_series
-FROM forecast.models AS m
-LEFT JOIN forecast.model_versions AS v ON v.model = m.name AND v.active
-LEFT JOIN LATERAL (
-    SELECT max(ss.watermark) AS newest_data,
-           count(*) AS series,
-           count(*) FILTER (WHERE ss.reason IS NOT NULL) AS stale_series,
-           jsonb_build_object(
-               'rows_read', sum((ss.quality->>'rows_read')::bigint),
-               'rows_dropped', sum((ss.quality->>'rows_dropped')::bigint),
-               'buckets_interpolated', sum((ss.quality->>'buckets_interpolated')::bigint),
-               'buckets_missing', sum((ss.quality->>'buckets_missing')::bigint),
-               'series_with_gaps', count(*) FILTER (WHERE (ss.quality->>'segments')::int > 1)
-           ) AS quality
-    FROM forecast.series_state AS ss WHERE ss.model = m.name
-) AS s ON true;

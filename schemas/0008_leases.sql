@@ -28,7 +28,9 @@ FOR EACH ROW EXECUTE FUNCTION forecast.add_lease_row();
 
 CREATE INDEX instances_live ON forecast.instances (expires_at);
 
--- model_status: who works on a model now comes from the lease table.
+-- model_status: the state is the one the daemon recorded (it sets `training` only while
+-- training); who works on a model comes from the lease table; stale_series counts the
+-- series without a fresh forecast (series_state.reason, version 6).
 CREATE OR REPLACE VIEW forecast.model_status AS
 SELECT m.name AS model,
        m.state,

@@ -112,4 +112,18 @@ struct DuePlannerTests {
             relations: [:], notifiedRelations: [], everyone: false, now: now, pollInterval: .seconds(60), capacity: 2)
         #expect(DuePlanner.due(facts) == ["b"])
     }
+
+    /// New rows announced while a model's cycle runs keep it due for the next decision.
+    @Test func aModelNotifiedWhileInFlightStaysPending() {
+        var facts = Self.base
+        facts.inFlight = ["b"]
+        facts.notifiedRelations = [2]
+        #expect(DuePlanner.due(facts).isEmpty)
+        let pending = DuePlanner.stillPending(facts, started: [])
+        #expect(pending == ["b"])
+        facts.inFlight = []
+        facts.notifiedRelations = []
+        facts.pending = pending
+        #expect(DuePlanner.due(facts) == ["b"])
+    }
 }

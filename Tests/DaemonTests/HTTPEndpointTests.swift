@@ -110,11 +110,11 @@ struct HTTPEndpointTests {
         // The model pages, the hostile one by its percent-encoded name.
         let ett = try HTTPProbe.get(port: port, "/models/ett")
         #expect(ett.status == 200)
-        for part in ["<h1>ett</h1>", "Versions", "Events", "chart-slot", ">OT</a>", ">HUFL</a>", "2 series"] {
+        for part in ["<h1>ett</h1>", "Versions", "Events", "class=\"forecast-chart\"", ">OT</a>", ">HUFL</a>", "2 series"] {
             #expect(ett.body.contains(part), "missing \(part)")
         }
         let searched = try HTTPProbe.get(port: port, "/models/ett?series=hu&page=1")
-        #expect(searched.body.contains("1 series matching") && searched.body.contains("chart of HUFL"))
+        #expect(searched.body.contains("1 series matching") && searched.body.contains("<h3>HUFL</h3>"))
         #expect(!searched.body.contains(">OT</a>"))
         let encoded = Self.hostile.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         let hostilePage = try HTTPProbe.get(port: port, "/models/" + encoded)
@@ -150,16 +150,12 @@ struct HTTPEndpointTests {
         #expect(stopped.status == 0, "\(daemon.log)")
     }
 
-    /// `promtool check metrics` (Debian's prometheus package) accepts `text`; skipped, with a
-    /// note, where promtool is not installed.
+    /// `promtool check metrics` (Debian's prometheus package, which scripts/test installs)
+    /// accepts `text`.
     static func promtoolAccepts(_ text: String) throws {
-        let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first {
-            FileManager.default.isExecutableFile(atPath: $0)
-        }
-        guard let promtool else {
-            print("note: promtool not found (Debian package prometheus): skipping `promtool check metrics`")
-            return
-        }
+        let promtool = try #require(
+            ["/usr/bin/promtool", "/usr/local/bin/promtool"].first { FileManager.default.isExecutableFile(atPath: $0) },
+            "promtool is not installed (Debian package prometheus; scripts/test installs it)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: promtool)
         process.arguments = ["check", "metrics"]

@@ -81,30 +81,28 @@ struct HTTPPagesTests {
         data.series = (0..<ModelPage.pageSize).map {
             SeriesRow(name: "s<\($0)>", newestReading: nil, reason: nil, bridged: 0)
         }
-        data.chart = SeriesChartData(model: Self.hostile, series: "s<0>", actuals: [], forecast: [])
+        data.chart = SeriesChart(series: "s<0>", svg: "<svg class=\"forecast-chart\"></svg>", notes: ["<i>note</i>"])
         data.events = [EventRow(at: Date(timeIntervalSince1970: 0), level: "error", message: "<img src=x onerror=1>")]
-        let page = ModelPage.render(data, search: "\"><script>", page: 2, charts: ChartPlaceholder())
+        let page = ModelPage.render(data, search: "\"><script>", page: 2)
         #expect(!page.contains("<script") && !page.contains("<img"))
         #expect(page.contains("<h1>\(Self.hostileEscaped)</h1>"))
         #expect(page.contains("value=\"&quot;&gt;&lt;script&gt;\""))
         #expect(page.contains("page 2 of 200"))
-        #expect(page.components(separatedBy: "class=\"chart-slot\"").count == 2, "one chart per page view")
+        #expect(page.components(separatedBy: "class=\"forecast-chart\"").count == 2, "one chart per page view")
+        #expect(page.contains("<h3>s&lt;0&gt;</h3>") && page.contains("&lt;i&gt;note&lt;/i&gt;"))
         #expect(page.contains("← previous") && page.contains("next →"))
         #expect(page.contains("page=3") && page.contains("page=1") == false)
         #expect(page.components(separatedBy: "<tr><td><a href=").count - 1 == ModelPage.pageSize)
     }
 
-    @Test func chartRendererIsPluggable() {
-        struct Fake: SeriesChartRenderer {
-            func html(for data: SeriesChartData) -> String { "<svg data-points=\"\(data.actuals.count)\"></svg>" }
-        }
+    @Test func aChartThatCannotBeDrawnSaysWhyEscaped() {
         var data = ModelPageData(name: "m", settings: [])
         data.series = [SeriesRow(name: "a", newestReading: nil, reason: nil, bridged: 0)]
         data.matchingSeries = 1
-        let point = SeriesChartData.Point(time: Date(), value: 1)
-        data.chart = SeriesChartData(model: "m", series: "a", actuals: [point, point], forecast: [])
-        let page = ModelPage.render(data, search: "", page: 1, charts: Fake())
-        #expect(page.contains("<svg data-points=\"2\"></svg>"))
+        data.chart = SeriesChart(series: "a", problem: "model 'm' has no series '<b>'")
+        let page = ModelPage.render(data, search: "", page: 1)
+        #expect(page.contains("no chart: model &#39;m&#39; has no series &#39;&lt;b&gt;&#39;"))
+        #expect(!page.contains("<svg"))
     }
 
     @Test func probesSayWhyInOneLine() {

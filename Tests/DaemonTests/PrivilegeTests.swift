@@ -39,7 +39,7 @@ struct PrivilegeTests {
         // What the role must not do.
         let forbidden = [
             "INSERT INTO readings VALUES ('x', now(), 1)", "CREATE TABLE public.intruder (id int)",
-            "DROP TABLE forecast.predictions", "ALTER TABLE forecast.models ADD COLUMN x int",
+            "DROP TABLE forecast.sets", "ALTER TABLE forecast.models ADD COLUMN x int",
         ]
         for statement in forbidden {
             let error = await #expect(throws: PostgresError.self) {

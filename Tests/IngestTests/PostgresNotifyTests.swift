@@ -33,7 +33,9 @@ struct PostgresNotifyTests {
         await listener.close()
         #expect(notification == nil)
         #expect(elapsed >= .milliseconds(300))
-        #expect(elapsed < .seconds(3))
+        // It returned (a wait that never times out would hang here); the bound is generous
+        // because these machines are shared and a loaded one is slow.
+        #expect(elapsed < .seconds(30))
     }
 
     @Test func cancellingAWaitReturnsPromptly() async throws {
@@ -59,7 +61,9 @@ struct PostgresNotifyTests {
         let cancelled = clock.now
         waiter.cancel()
         await #expect(throws: CancellationError.self) { try await waiter.value }
-        #expect(clock.now - cancelled < .seconds(2))
+        // Long before the wait or statement would end (30 s and more); generous because these
+        // machines are shared and a loaded one takes seconds to schedule the cancel.
+        #expect(clock.now - cancelled < .seconds(10))
         await listener.close()
     }
 }

@@ -79,7 +79,9 @@ struct PostgresSessionTests {
         let cancelled = clock.now
         sleeper.cancel()
         await #expect(throws: CancellationError.self) { try await sleeper.value }
-        #expect(clock.now - cancelled < .seconds(2))
+        // Long before the wait or statement would end (30 s and more); generous because these
+        // machines are shared and a loaded one takes seconds to schedule the cancel.
+        #expect(clock.now - cancelled < .seconds(10))
         // The connection is still usable afterwards.
         let value = try await connection.withSession { session in
             try session.query("SELECT 5")[0].decode(Int.self, at: 0)

@@ -6,12 +6,14 @@ if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
     export PATH="/opt/swift/usr/bin:$PATH"
 fi
 
-# Installs libpq, OpenBLAS, PostgreSQL, pkg-config, systemd (systemd-analyze) and prometheus
-# (promtool, which checks /metrics in the tests) with apt when any is missing. prometheus
-# comes without its recommended node exporter; its server is not needed and not started.
+# Installs libpq, OpenBLAS, PostgreSQL, pkg-config and systemd (systemd-analyze) with apt
+# when any is missing; with --for-tests also prometheus (promtool checks /metrics) and
+# chromium (headless, loads the status pages), both without their recommended packages
+# (prometheus's server and node exporter are not needed and not started).
 ensure_system_packages() {
     local needed=(libpq-dev libopenblas-dev postgresql pkg-config systemd)
-    local needed_alone=(prometheus)
+    local needed_alone=()
+    [ "${1:-}" = --for-tests ] && needed_alone=(prometheus chromium)
     local missing=()
     local missing_alone=()
     local package

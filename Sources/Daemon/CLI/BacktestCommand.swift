@@ -16,7 +16,9 @@ struct BacktestCommand: AsyncParsableCommand {
             forecast.backtests and forecast.backtest_origins; --json prints the summary as one line: \
             mse, mae (original units), mse_std, mae_std (errors divided by each series' training \
             standard deviation), coverage of [lower, upper], and the same for the naive (last value) \
-            and seasonal-naive forecasts on identical origins.
+            and seasonal-naive forecasts on identical origins. A bounded sample of whole forecasts is \
+            kept in forecast.backtest_forecasts (the first 5 series by name; per series, origins at \
+            least a horizon apart, at most 500); --plot DIR draws them, one SVG per series.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -29,6 +31,8 @@ struct BacktestCommand: AsyncParsableCommand {
     @Option(help: "Fine-tune the model every N origins (measures the incremental path).") var finetuneEvery: Int?
     @Option(help: "Threads to train with (default: the machine's cores, at most 8; results depend on it).")
     var threads: Int?
+    @Option(help: "Write one SVG chart per kept series (the first 5 by name) into this directory.")
+    var plot: String?
     @Flag(help: "Print the summary as one JSON line.") var json = false
 
     func validate() throws {
@@ -43,15 +47,18 @@ struct BacktestCommand: AsyncParsableCommand {
             let spec = BacktestSpec(
                 model: model, validFrom: validFrom, testFrom: testFrom, testUntil: testUntil, stride: stride,
                 finetuneEvery: finetuneEvery,
-                threads: threads ?? min(8, max(1, ProcessInfo.processInfo.activeProcessorCount)))
-            let verbose = !json || isatty(STDERR_FILENO) == 1
-            let summary = try await BacktestJob.run(spec, on: connection) { event in
-                if verbose, case .epoch(let epoch, let loss, let validation, _) = event {
-                    let text = String(format: "epoch %d: loss %.5f, val %.5f\n", epoch + 1, loss, validation ?? .nan)
-                    FileHandle.standardError.write(Data(text.utf8))
-                }
+                threads: threads ?? min(8, max(1, ProcessInfo.processInfo.activeProcessorCount)), plotDirectory: plot)
+            // Progress goes to stderr, so `--json` keeps stdout to the one line.
+            let display = ProgressBox(ProgressDisplay(output: .standardError))
+            let summary = try await BacktestJob.run(spec, on: connection) { progress in
+                display.show(ProgressDisplay.line(progress))
             }
+            display.finish("trained: \(summary.epochs) epochs in \(ProgressDisplay.duration(summary.trainSeconds))")
             await connection.close()
+            if !summary.plots.isEmpty {
+                FileHandle.standardError.write(
+                    Data("wrote \(summary.plots.count) chart(s): \(summary.plots.joined(separator: " "))\n".utf8))
+            }
             if json {
                 print(try JSONLine.encode(summary))
             } else {

@@ -7,5 +7,5 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure forecastd on this machine (build with -c release).",
-        subcommands: [BenchEngineCommand.self, BenchIngestCommand.self])
+        subcommands: [BenchDaemonCommand.self, BenchEngineCommand.self, BenchIngestCommand.self])
 }

@@ -55,6 +55,9 @@ struct CommandFailure: Error, CustomStringConvertible {
         case let backtest as BacktestJob.Failure:
             // An unknown model, spans out of order, or spans holding no forecast origin.
             self = .usage(backtest.description)
+        case let chart as ChartData.Failure:
+            // An unknown model or series, no forecast of that version, an empty span.
+            self = .usage(chart.description)
         default:
             self.init(message: String(describing: error), status: .failure)
         }

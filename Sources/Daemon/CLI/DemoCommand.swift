@@ -38,8 +38,19 @@ struct DemoCommand: AsyncParsableCommand {
                 conninfo = started.conninfo
             }
             defer { if !keep { server?.stop() } }
+            var display = ProgressDisplay()
+            var training = false
             let report = try await DemoScenario(conninfo: conninfo, csv: csv, bootstrap: DaemonLogging.bootstrap)
-                .run { print($0) }
+                .run(
+                    narrate: { line in
+                        if training { display.finish("trained") }
+                        training = false
+                        print(line)
+                    },
+                    progress: { progress in
+                        training = true
+                        display.show(ProgressDisplay.line(progress))
+                    })
             print("Forecast of oil temperature (OT) issued at the last hour before the new day, next to what arrived:")
             print(try TextTable(report.comparison).render(.table))
             print("Mean absolute error over those 24 hours, per sensor (naive = repeat the last reading):")

@@ -23,7 +23,8 @@ struct Forecastd: AsyncParsableCommand {
             """,
         version: version,
         subcommands: [
-            RunCommand.self, ModelCommand.self, RetrainCommand.self, ForecastCommand.self, StatusCommand.self,
+            RunCommand.self, ModelCommand.self, RetrainCommand.self, ForecastCommand.self, PlotCommand.self,
+            StatusCommand.self,
             BacktestCommand.self, DemoCommand.self, MigrateCommand.self, CheckConfigCommand.self, BenchCommand.self,
         ]
     )

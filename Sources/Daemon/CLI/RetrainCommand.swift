@@ -57,70 +57,57 @@ struct RetrainCommand: AsyncParsableCommand {
 
     /// Shows progress until the request ends, the model is paused or no daemon can take it.
     private func follow(_ id: Int64, on connection: PostgresConnection) async throws -> Ending {
-        let terminal = isatty(STDOUT_FILENO) == 1
+        var display = ProgressDisplay()
         let started = ContinuousClock.now
         let deadline = started + .milliseconds(Int(timeout * 1000))
         let noDaemonDeadline = started + .milliseconds(Int(daemonGrace * 1000))
-        var shown = ""
-        var summary: String?
-        func show(_ line: String, final: Bool = false) {
-            if line != shown {
-                print(terminal ? "\r\u{1B}[K\(line)" : line, terminator: terminal && !final ? "" : "\n")
-                fflush(nil)  // all output streams
-                shown = line
-            } else if final, terminal {
-                print()
-            }
-        }
+        var latest: TrainingProgress?
         while ContinuousClock.now < deadline {
             let (snapshot, progress) = try await connection.withSession { session in
-                var latest: TrainingProgress?
+                var progress: TrainingProgress?
                 while let notification = try session.waitForNotification(timeout: .milliseconds(500)) {
-                    let progress = try? JSONLine.decode(TrainingProgress.self, from: notification.payload)
-                    if let progress, progress.request == id {
-                        latest = progress
+                    if let decoded = try? JSONLine.decode(TrainingProgress.self, from: notification.payload),
+                        decoded.request == id
+                    {
+                        progress = decoded
                         break
                     }
                 }
-                return (try RequestSnapshot.read(id, in: session), latest)
+                return (try RequestSnapshot.read(id, in: session), progress)
             }
             guard let snapshot else { throw CommandError("request \(id) is gone (was the model dropped?)") }
-            if let progress { summary = Self.summarize(progress) }
-            let elapsed = String(format: "%.0f s", (ContinuousClock.now - started).seconds)
+            latest = progress ?? latest
+            let elapsed = ProgressDisplay.duration((ContinuousClock.now - started).seconds)
             switch snapshot.status {
             case .done:
-                let loss = snapshot.validationLoss.map { ", val_loss \($0)" } ?? ""
                 let version = snapshot.version.map { "version \($0)" } ?? "a version"
-                show("done: \(version) (\(snapshot.kind?.rawValue ?? "?"))\(loss), \(elapsed)", final: true)
+                var line = "done: \(version) (\(snapshot.kind?.rawValue ?? "?"))"
+                if let loss = snapshot.validationLoss { line += ", val_loss \(loss)" }
+                if let epochs = snapshot.epochs { line += ", \(epochs) epochs" }
+                if let best = snapshot.bestEpoch { line += " (best \(best))" }
+                if let stop = snapshot.stopReason { line += ", \(stop.description)" }
+                display.finish(line + ", \(elapsed)")
                 return .done
             case .notApplied:
-                show("not applied: \(snapshot.outcome ?? "no reason recorded"), \(elapsed)", final: true)
+                display.finish("not applied: \(snapshot.outcome ?? "no reason recorded"), \(elapsed)")
                 return .notApplied
             case .failed:
-                show("failed: \(snapshot.error ?? "no error recorded")", final: true)
+                display.finish("failed: \(snapshot.error ?? "no error recorded")")
                 return .failed
             case .queued where snapshot.modelState == .paused:
-                show("model \(snapshot.model) is paused: request \(id) stays queued until it is resumed", final: true)
+                display.finish("model \(snapshot.model) is paused: request \(id) stays queued until it is resumed")
                 return .paused
             case .queued where snapshot.liveInstances == 0 && ContinuousClock.now >= noDaemonDeadline:
-                show(
-                    "no forecastd is running (forecast.instances is empty): request \(id) stays queued", final: true)
+                display.finish("no forecastd is running (forecast.instances is empty): request \(id) stays queued")
                 return .noDaemon
-            case .queued, .running:
-                let line = summary.map { "\(snapshot.status.rawValue) \($0), \(elapsed)" }
-                show(line ?? "\(snapshot.status.rawValue) \(elapsed)")
+            case .queued:
+                display.show("queued, \(elapsed)")
+            case .running:
+                display.show(latest.map { "\(ProgressDisplay.line($0)), \(elapsed)" } ?? "running, \(elapsed)")
             }
         }
-        show("still running after \(Int(timeout)) s (see forecast.requests)", final: true)
+        display.finish("still running after \(Int(timeout)) s (see forecast.requests)")
         return .failed
-    }
-
-    /// "epoch 3/50, loss 0.123, val 0.145".
-    static func summarize(_ progress: TrainingProgress) -> String {
-        var text = "epoch \(progress.epoch)/\(progress.epochs)"
-        if let loss = progress.loss { text += String(format: ", loss %.4g", loss) }
-        if let validation = progress.validationLoss { text += String(format: ", val %.4g", validation) }
-        return text
     }
 }
 

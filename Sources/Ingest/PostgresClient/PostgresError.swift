@@ -20,6 +20,16 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     }
 
     public var kind: Kind
+
+    /// Whether the connection is gone, whatever the message: a lost or refused connection,
+    /// SQLSTATE class 08 (connection exception), or the server shutting down or restarting
+    /// (`57P01` admin shutdown, `57P02` crash shutdown, `57P03` cannot connect now). The
+    /// caller reconnects; nothing is wrong with what it asked.
+    public var isConnectionLoss: Bool {
+        if kind == .connection { return true }
+        guard let sqlState else { return false }
+        return sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(sqlState)
+    }
     /// Five-character SQLSTATE from the server (e.g. `42601` syntax error, `23505` unique violation).
     public var sqlState: String?
     /// The primary, human-readable message.

@@ -15,7 +15,7 @@ import Yams
 ///     workers: 2              # models trained at once (default: number of cores)
 ///     poll_interval: 10       # seconds between polls of each model without notifications
 ///     lease_seconds: 30       # lease lifetime; renewed every third of it
-///     keep_forecasts_days: 90 # forecasts kept per series, counted back from its newest; 0 keeps all
+///     keep_forecasts_days: 90 # forecasts kept, counted back from each model's newest (weekly partitions); 0 keeps all
 ///     keep_versions: 10       # checkpoints kept per model (the active one and its parent always)
 ///     http_listen: 127.0.0.1:9464  # /metrics, /healthz, /readyz and status pages; off disables
 ///

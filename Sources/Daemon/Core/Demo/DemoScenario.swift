@@ -37,7 +37,11 @@ public struct DemoScenario {
         public var versions: PostgresRows
     }
 
-    public func run(narrate: (String) -> Void) async throws -> Report {
+    /// Runs the story; `progress` sees each epoch of the first training as
+    /// `forecast.model_status` shows it.
+    public func run(narrate: (String) -> Void, progress: (TrainingProgress) -> Void = { _ in }) async throws
+        -> Report
+    {
         let rows = try readCSV()
         let connection = try await PostgresConnection.connect(conninfo)
         defer { Task { await connection.close() } }
@@ -75,7 +79,7 @@ public struct DemoScenario {
         let started = clock.now
 
         let firstIssued = rows[history - 1].time
-        try await waitFor("first forecasts", connection) { session in
+        try await waitFor("first forecasts", connection, progress: progress) { session in
             try session.query(
                 "SELECT count(DISTINCT series) FROM forecast.latest WHERE model = 'transformer' AND issued_at = $1",
                 [firstIssued])[0].decode(Int.self, at: 0) == sensors.count
@@ -145,16 +149,24 @@ public struct DemoScenario {
 
     func waitFor(
         _ what: String, _ connection: PostgresConnection, timeout: Duration = .seconds(900),
+        progress: (TrainingProgress) -> Void = { _ in },
         _ condition: @escaping @Sendable (PostgresSession) throws -> Bool
     ) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if try await connection.withSession(condition) { return }
-            let errors = try await connection.withSession { session in
-                try session.query("SELECT last_error FROM forecast.model_status WHERE state = 'error'")
-                    .map { try $0.decode(String.self, at: 0) }
+            let (errors, training) = try await connection.withSession { session in
+                (
+                    try session.query("SELECT last_error FROM forecast.model_status WHERE state = 'error'")
+                        .map { try $0.decode(String.self, at: 0) },
+                    try session.query("SELECT training::text FROM forecast.models WHERE name = 'transformer'")
+                        .first?.decode(String?.self, at: 0)
+                )
             }
             if let error = errors.first { throw Failure(description: "the model failed: \(error)") }
+            if let training, let decoded = try? JSONLine.decode(TrainingProgress.self, from: training) {
+                progress(decoded)
+            }
             try await Task.sleep(for: .milliseconds(250))
         }
         throw Failure(description: "timed out waiting for \(what)")

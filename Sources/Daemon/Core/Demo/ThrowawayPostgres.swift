@@ -13,8 +13,9 @@ public final class ThrowawayPostgres {
         public var description: String
     }
 
-    /// Starts a cluster; throws with initdb's or the server's log on failure.
-    public init() throws {
+    /// Starts a cluster (with `max_connections` set when given, e.g. for benchmarks that
+    /// count a daemon's connections); throws with initdb's or the server's log on failure.
+    public init(maxConnections: Int? = nil) throws {
         binaries = try Self.findBinaries()
         directory = URL(fileURLWithPath: NSTemporaryDirectory()).appending(
             path: "forecastd-demo-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
@@ -29,7 +30,8 @@ public final class ThrowawayPostgres {
             binaries.appending(path: "pg_ctl").path,
             [
                 "-D", data, "-l", directory.appending(path: "server.log").path, "-w", "-t", "60", "-o",
-                "-c listen_addresses='' -k \(directory.path) -p 5432 -c fsync=off -c synchronous_commit=off",
+                "-c listen_addresses='' -k \(directory.path) -p 5432 -c fsync=off -c synchronous_commit=off"
+                    + (maxConnections.map { " -c max_connections=\($0)" } ?? ""),
                 "start",
             ])
         running = true

@@ -72,7 +72,7 @@ enum HTML {
         th,td{border-bottom:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}
         td.n{text-align:right;font-variant-numeric:tabular-nums}
         .active{color:#176f2c}.error{color:#b00020}.paused{color:#777}.training{color:#8a5a00}
-        .chart-slot{border:1px dashed #999;padding:2em;margin:.5em 0 1em;color:#555}
+        figure.chart{margin:.5em 0 1em}figure.chart svg{max-width:100%;height:auto}
         .muted{color:#777}
         </style></head>
         <body>

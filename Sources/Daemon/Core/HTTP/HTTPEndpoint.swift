@@ -14,16 +14,12 @@ import Synchronization
 /// Pages are server-rendered HTML without scripts, fonts or external resources, under a
 /// strict Content-Security-Policy; every name is escaped.
 public struct HTTPEndpoint: Sendable {
-    /// What the executable hands in: the metrics backend's exposition and the chart renderer.
+    /// What the executable hands in: the metrics backend's exposition.
     public struct Options: Sendable {
         public var metrics: any MetricsExposition
-        /// CHART SLOT: the charts branch's SVG renderer replaces `ChartPlaceholder()` as the
-        /// default below.
-        public var charts: any SeriesChartRenderer
 
-        public init(metrics: any MetricsExposition, charts: any SeriesChartRenderer = ChartPlaceholder()) {
+        public init(metrics: any MetricsExposition) {
             self.metrics = metrics
-            self.charts = charts
         }
     }
 
@@ -94,7 +90,7 @@ public struct HTTPEndpoint: Sendable {
                         title: "no such model",
                         body: "<p><a href=\"/\">← all models</a></p><p>No model named \(HTML.escape(name)).</p>"))
             }
-            return Self.html(.ok, ModelPage.render(data, search: search, page: page, charts: options.charts))
+            return Self.html(.ok, ModelPage.render(data, search: search, page: page))
         } catch {
             return Self.unavailable(error)
         }

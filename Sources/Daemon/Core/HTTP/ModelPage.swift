@@ -3,7 +3,7 @@
 enum ModelPage {
     static let pageSize = 50
 
-    static func render(_ data: ModelPageData, search: String, page: Int, charts: any SeriesChartRenderer) -> String {
+    static func render(_ data: ModelPageData, search: String, page: Int) -> String {
         let name = HTML.escape(data.name)
         var body = "<p><a href=\"/\">← all models</a></p>\n<h1>\(name)</h1>\n"
         if let model = data.overview {
@@ -30,7 +30,7 @@ enum ModelPage {
         }
         body += "</tbody></table>\n"
         body += versions(data.versions) + events(data.events)
-        body += series(data, search: search, page: page, charts: charts)
+        body += series(data, search: search, page: page)
         body += StatusPage.footer
         return HTML.page(title: "forecastd: \(data.name)", body: body)
     }
@@ -70,7 +70,7 @@ enum ModelPage {
 
     /// The search form, the chart of the searched (or first) series, one page of the list
     /// and links to the other pages.
-    static func series(_ data: ModelPageData, search: String, page: Int, charts: any SeriesChartRenderer) -> String {
+    static func series(_ data: ModelPageData, search: String, page: Int) -> String {
         let pages = max(1, (data.matchingSeries + pageSize - 1) / pageSize)
         var html = "<h2>Series</h2>\n"
         html += """
@@ -82,9 +82,14 @@ enum ModelPage {
         html += "<p>\(data.matchingSeries) series\(search.isEmpty ? "" : " matching “\(HTML.escape(search))”")"
         html += ", page \(min(page, pages)) of \(pages).</p>\n"
         if let chart = data.chart {
+            // One chart per page view, whatever the number of series.
             html += "<h3>\(HTML.escape(chart.series))</h3>\n"
-            // CHART SLOT: one chart per page view, drawn by the injected renderer.
-            html += charts.html(for: chart) + "\n"
+            if let svg = chart.svg {
+                html += "<figure class=\"chart\">\(svg)</figure>\n"
+            } else {
+                html += "<p class=\"muted\">no chart: \(HTML.escape(chart.problem ?? "nothing to draw"))</p>\n"
+            }
+            for note in chart.notes { html += "<p class=\"muted\">\(HTML.escape(note))</p>\n" }
         }
         guard !data.series.isEmpty else { return html + "<p class=\"muted\">no series on this page</p>\n" }
         html += "<table><thead><tr><th>series</th><th>newest reading</th><th>why no fresh forecast</th>"

@@ -1,8 +1,10 @@
 import Foundation
 import PostgresClient
 
-/// Every query the HTTP endpoint runs, in one place: read-only, over the forecast schema only
-/// (never a source table), each bounded (a page of series, the newest versions and events).
+/// Every query the HTTP endpoint runs, in one place: read-only, each bounded (a page of
+/// series, the newest versions and events, one chart). The forecast schema is read here;
+/// the chart reads its series' readings from the model's source through `ChartData` (the
+/// daemon's own reading path, a bounded span), like `forecastd plot`.
 enum StatusQueries {
     /// The schema version applied (0: none), for `/readyz`.
     static func schemaVersion(_ session: PostgresSession) throws -> Int {
@@ -113,37 +115,22 @@ enum StatusQueries {
         let exact = try session.query(
             "SELECT 1 FROM forecast.series_state WHERE model = $1 AND series = $2", [name, search])
         if let charted = exact.isEmpty ? data.series.first?.name : search {
-            data.chart = try chart(model: name, series: charted, in: session)
+            data.chart = chart(model: name, series: charted, in: session)
         }
         return data
     }
 
-    /// What the chart of one series shows: its newest forecast set and the actuals of up to
-    /// 200 earlier one-step forecasts (`forecast.predictions.actual`, step 1).
-    static func chart(model: String, series: String, in session: PostgresSession) throws -> SeriesChartData {
-        let forecast = try session.query(
-            """
-            SELECT p.target_time, p.value, p.lower, p.upper
-            FROM forecast.predictions AS p
-            WHERE p.model = $1 AND p.series = $2 AND p.issued_at = (
-                SELECT max(q.issued_at) FROM forecast.predictions AS q WHERE q.model = $1 AND q.series = $2)
-            ORDER BY p.target_time
-            """, [model, series]
-        ).map { row in
-            SeriesChartData.ForecastPoint(
-                time: try row.decode(Date.self, at: 0), value: try row.decode(Double.self, at: 1),
-                lower: try row.decode(Double?.self, at: 2), upper: try row.decode(Double?.self, at: 3))
+    /// The chart of one series, as `forecastd plot MODEL --series S` draws it: three
+    /// lookbacks of readings, the newest forecast and the earlier ones with their actuals.
+    static func chart(model: String, series: String, in session: PostgresSession) -> SeriesChart {
+        do {
+            let plot = try ChartData.plot(PlotRequest(model: model, series: series), in: session)
+            return SeriesChart(series: plot.series, svg: SVGChart().render(plot.chart), notes: plot.notes)
+        } catch let failure as ChartData.Failure {
+            return SeriesChart(series: series, problem: failure.description)
+        } catch {
+            return SeriesChart(series: series, problem: "the chart could not be read: \(error)")
         }
-        let actuals = try session.query(
-            """
-            SELECT target_time, actual FROM forecast.predictions
-            WHERE model = $1 AND series = $2 AND step = 1 AND actual IS NOT NULL
-            ORDER BY target_time DESC LIMIT 200
-            """, [model, series]
-        ).map { row in
-            SeriesChartData.Point(time: try row.decode(Date.self, at: 0), value: try row.decode(Double.self, at: 1))
-        }
-        return SeriesChartData(model: model, series: series, actuals: actuals.reversed(), forecast: forecast)
     }
 }
 
@@ -180,7 +167,7 @@ struct ModelPageData: Sendable {
     /// Series whose name matches the search, and the requested page of them.
     var matchingSeries = 0
     var series: [SeriesRow] = []
-    var chart: SeriesChartData?
+    var chart: SeriesChart?
 }
 
 struct VersionRow: Sendable {

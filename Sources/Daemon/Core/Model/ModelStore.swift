@@ -47,7 +47,8 @@ struct LeaseLost: Error, CustomStringConvertible {
     var description: String { "lease on model \"\(model)\" was lost; its work is abandoned" }
 }
 
-/// Everything the daemon reads from and writes to the `forecast` schema.
+/// What the daemon reads from and writes to the `forecast` schema about models, leases,
+/// versions and requests (forecasts and their actuals: `ForecastStore`).
 ///
 /// Writes that publish work (versions, forecasts) take the model row `FOR UPDATE` and check
 /// the lease epoch in the same transaction, so a process that lost its lease cannot commit.
@@ -147,7 +148,7 @@ enum ModelStore {
             if !pausedOnly {
                 try session.execute(
                     """
-                    UPDATE forecast.models SET state = 'active'
+                    UPDATE forecast.models SET state = 'active', training = NULL
                     WHERE state = 'training' AND name IN (SELECT model FROM forecast.leases WHERE owner = $1)
                     """, [owner])
             }
@@ -183,9 +184,17 @@ enum ModelStore {
             SET state = CASE WHEN state = 'paused' THEN state ELSE $2 END,
                 last_error = CASE WHEN $2 = 'error' THEN $3 ELSE NULL END,
                 last_error_at = CASE WHEN $2 = 'error' THEN now() ELSE NULL END,
+                training = CASE WHEN $2 = 'training' THEN training ELSE NULL END,
                 updated_at = now()
             WHERE name = $1 AND (state IS DISTINCT FROM $2 OR last_error IS DISTINCT FROM $3)
             """, [model, state, error])
+    }
+
+    /// Records the progress (a `TrainingProgress` as JSON) of the training running on `model`,
+    /// for `forecast.model_status`; `setState` clears it when the state leaves `training`.
+    static func setTrainingProgress(_ model: String, json: String, in session: PostgresSession) throws {
+        try session.execute(
+            "UPDATE forecast.models SET training = $2::jsonb WHERE name = $1 AND state = 'training'", [model, json])
     }
 
     /// Appends to `forecast.events`.
@@ -366,156 +375,5 @@ enum ModelStore {
               AND v.version IS DISTINCT FROM (
                   SELECT parent_version FROM forecast.model_versions WHERE model = $1 AND active)
             """, [model, Int64(max(2, keep))])
-    }
-
-    // MARK: Forecasts and series state
-
-    /// Forecast steps whose target time has come (at or before `through`, µs) but that are not
-    /// scored yet: (series, issued_at, target_time, step), oldest first, at most `limit`.
-    static func unscored(_ model: String, through: Int64, limit: Int = 100_000, in session: PostgresSession) throws
-        -> [(series: String, issuedAt: Int64, targetTime: Int64, step: Int)]
-    {
-        try session.query(
-            """
-            SELECT series, issued_at, target_time, step FROM forecast.predictions
-            WHERE model = $1 AND actual IS NULL AND target_time <= $2
-            ORDER BY target_time LIMIT $3
-            """, [model, PostgresTimestamp(microsecondsSince1970: through), limit]
-        ).map { row in
-            (
-                try row.decode(String.self, at: 0), try row.decode(PostgresTimestamp.self, at: 1).microsecondsSince1970,
-                try row.decode(PostgresTimestamp.self, at: 2).microsecondsSince1970, try row.decode(Int.self, at: 3)
-            )
-        }
-    }
-
-    /// Records actuals (and the seasonal-naive values) of matured forecast steps.
-    static func score(
-        _ model: String,
-        _ scores: [(series: String, issuedAt: Int64, targetTime: Int64, actual: Double, naive: Double?)],
-        in session: PostgresSession
-    ) throws {
-        guard !scores.isEmpty else { return }
-        try session.transaction {
-            try session.execute(
-                """
-                CREATE TEMP TABLE IF NOT EXISTS forecastd_scores (
-                    series text, issued_at timestamptz, target_time timestamptz, actual float8, seasonal_naive float8
-                ) ON COMMIT DELETE ROWS
-                """)
-            try session.copyIn("COPY forecastd_scores FROM STDIN (FORMAT binary)") { writer in
-                for score in scores {
-                    try writer.appendRow([
-                        score.series, PostgresTimestamp(microsecondsSince1970: score.issuedAt),
-                        PostgresTimestamp(microsecondsSince1970: score.targetTime), score.actual, score.naive,
-                    ])
-                }
-            }
-            try session.execute(
-                """
-                UPDATE forecast.predictions AS p SET actual = s.actual, seasonal_naive = s.seasonal_naive
-                FROM forecastd_scores AS s
-                WHERE p.model = $1 AND p.series = s.series AND p.issued_at = s.issued_at AND p.target_time = s.target_time
-                """, [model])
-        }
-    }
-
-    /// Per series, the newest `issued_at` already written (µs since the Unix epoch).
-    static func lastIssued(_ model: String, in session: PostgresSession) throws -> [String: Int64] {
-        let rows = try session.query(
-            "SELECT series, max(issued_at) FROM forecast.predictions WHERE model = $1 GROUP BY series", [model])
-        var result: [String: Int64] = [:]
-        for row in rows {
-            result[try row.decode(String.self, at: 0)] =
-                try row.decode(PostgresTimestamp.self, at: 1).microsecondsSince1970
-        }
-        return result
-    }
-
-    /// Deletes up to `limit` of `model`'s forecasts issued more than `keepSeconds` before the
-    /// newest forecast of their series (data time, not the wall clock: a replayed history keeps
-    /// its recent part; a series' newest set is never deleted). Returns the number deleted:
-    /// call again while it equals `limit`, so no single statement holds the writer for long.
-    /// Not fenced by the lease: removing expired rows is the same whoever does it.
-    @discardableResult
-    static func pruneForecasts(
-        _ model: String, keepSeconds: Double, limit: Int = 50_000, in session: PostgresSession
-    ) throws -> Int {
-        try session.execute(
-            """
-            DELETE FROM forecast.predictions
-            WHERE ctid IN (
-                SELECT p.ctid
-                FROM forecast.predictions AS p
-                JOIN (SELECT series, max(issued_at) AS newest FROM forecast.predictions
-                      WHERE model = $1 GROUP BY series) AS n ON p.series = n.series
-                WHERE p.model = $1 AND p.issued_at < n.newest - make_interval(secs => $2)
-                LIMIT $3)
-            """, [model, keepSeconds, Int64(limit)])
-    }
-
-    /// Writes a forecast set and the series' watermarks and quality in one transaction
-    /// (fenced): readers see all of it or none. Re-writing the same set is idempotent.
-    static func writeForecasts(
-        _ rows: [ForecastRow], version: Int, states: [SeriesStateRow],
-        lease: Lease, owner: String, in session: PostgresSession
-    ) throws {
-        try session.transaction {
-            try fence(lease, owner: owner, in: session)
-            try session.executeScript(
-                """
-                CREATE TEMP TABLE IF NOT EXISTS forecastd_rows (
-                    series text, issued_at timestamptz, target_time timestamptz, step int4, value float8,
-                    lower float8, upper float8, quantiles float8[]) ON COMMIT DELETE ROWS;
-                CREATE TEMP TABLE IF NOT EXISTS forecastd_series_states (
-                    series text, watermark timestamptz, quality text, reason text, bridged int4) ON COMMIT DELETE ROWS;
-                """)
-            if !rows.isEmpty {
-                try session.copyIn("COPY forecastd_rows FROM STDIN (FORMAT binary)") { writer in
-                    for row in rows {
-                        try writer.appendRow([
-                            row.series, PostgresTimestamp(microsecondsSince1970: row.issuedAt),
-                            PostgresTimestamp(microsecondsSince1970: row.targetTime), Int32(row.step), row.value,
-                            row.lower, row.upper, row.quantiles.isEmpty ? nil : PostgresFloat8Array(row.quantiles),
-                        ])
-                    }
-                }
-                try session.execute(
-                    """
-                    INSERT INTO forecast.predictions
-                        (model, series, issued_at, target_time, step, value, lower, upper, quantiles, version)
-                    SELECT $1, series, issued_at, target_time, step, value, lower, upper, quantiles, $2
-                    FROM forecastd_rows
-                    ON CONFLICT (model, series, issued_at, target_time) DO UPDATE
-                    SET step = EXCLUDED.step, value = EXCLUDED.value, lower = EXCLUDED.lower,
-                        upper = EXCLUDED.upper, quantiles = EXCLUDED.quantiles, version = EXCLUDED.version
-                    """, [lease.model, Int32(version)])
-            }
-            if !states.isEmpty {
-                try session.copyIn("COPY forecastd_series_states FROM STDIN (FORMAT binary)") { writer in
-                    for state in states {
-                        try writer.appendRow([
-                            state.series, PostgresTimestamp(microsecondsSince1970: state.watermark), state.quality,
-                            state.reason, Int32(clamping: state.bridged),
-                        ])
-                    }
-                }
-                try session.execute(
-                    """
-                    INSERT INTO forecast.series_state
-                        (model, series, watermark, last_seen_at, quality, reason, bridged, updated_at)
-                    SELECT $1, t.series, t.watermark, now(),
-                           coalesce(t.quality::jsonb, (
-                               SELECT o.quality FROM forecast.series_state AS o
-                               WHERE o.model = $1 AND o.series = t.series), '{}'),
-                           t.reason, t.bridged, now()
-                    FROM forecastd_series_states AS t
-                    ON CONFLICT (model, series) DO UPDATE
-                    SET watermark = EXCLUDED.watermark, last_seen_at = EXCLUDED.last_seen_at,
-                        quality = EXCLUDED.quality, reason = EXCLUDED.reason, bridged = EXCLUDED.bridged,
-                        updated_at = EXCLUDED.updated_at
-                    """, [lease.model])
-            }
-        }
     }
 }

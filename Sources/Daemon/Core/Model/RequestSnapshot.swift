@@ -14,6 +14,10 @@ public struct RequestSnapshot: Sendable, Equatable {
     public var version: Int?
     public var kind: VersionKind?
     public var validationLoss: Double?
+    /// The published version's training: epochs run, best epoch, why it stopped.
+    public var epochs: Int?
+    public var bestEpoch: Int?
+    public var stopReason: TrainingStop?
     /// Why nothing was published (`notApplied`), or the error (`failed`).
     public var outcome: String?
     public var error: String?
@@ -24,7 +28,8 @@ public struct RequestSnapshot: Sendable, Equatable {
             """
             SELECT r.model, r.status, m.state,
                    (SELECT count(*) FROM forecast.instances WHERE expires_at > now())::int8,
-                   r.version, v.kind, v.val_loss, r.outcome, r.error
+                   r.version, v.kind, v.val_loss, r.outcome, r.error,
+                   (v.metrics->>'epochs')::int8, (v.metrics->>'best_epoch')::int8, v.metrics->>'stop_reason'
             FROM forecast.requests AS r
             JOIN forecast.models AS m ON m.name = r.model
             LEFT JOIN forecast.model_versions AS v ON v.model = r.model AND v.version = r.version
@@ -35,7 +40,9 @@ public struct RequestSnapshot: Sendable, Equatable {
             id: id, model: try row.decode(String.self, at: 0), status: try row.decode(RequestStatus.self, at: 1),
             modelState: try row.decode(ModelState.self, at: 2), liveInstances: try row.decode(Int.self, at: 3),
             version: try row.decode(Int?.self, at: 4), kind: try row.decode(VersionKind?.self, at: 5),
-            validationLoss: try row.decode(Double?.self, at: 6), outcome: try row.decode(String?.self, at: 7),
-            error: try row.decode(String?.self, at: 8))
+            validationLoss: try row.decode(Double?.self, at: 6), epochs: try row.decode(Int?.self, at: 9),
+            bestEpoch: try row.decode(Int?.self, at: 10),
+            stopReason: try row.decode(String?.self, at: 11).flatMap(TrainingStop.init(rawValue:)),
+            outcome: try row.decode(String?.self, at: 7), error: try row.decode(String?.self, at: 8))
     }
 }

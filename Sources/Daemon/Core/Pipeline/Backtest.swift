@@ -47,8 +47,30 @@ struct Backtest {
         }
     }
 
+    /// One whole forecast kept for charts (see `keptSeries`), in original units, `[horizon]`
+    /// each; `lower` and `upper` empty without intervals, `actual` the (gap-filled) values
+    /// the forecast was scored against.
+    struct KeptForecast: Sendable, Equatable {
+        var series: String
+        var issuedAt: Int64
+        var value: [Float]
+        var lower: [Float]
+        var upper: [Float]
+        var actual: [Float]
+    }
+
+    /// Which forecasts a backtest keeps for charts (`forecast.backtest_forecasts`): those of
+    /// the first `keptSeries` series by name; per series, walking forward from its first
+    /// scored origin, each origin at least a horizon after the previous kept one (so the
+    /// kept forecasts tile the test span without overlapping, whatever the stride), at most
+    /// `keptOriginsPerSeries`. At most 5 × 500 forecasts of a horizon each.
+    static let keptSeries = 5
+    static let keptOriginsPerSeries = 500
+
     struct Result: Sendable {
         var origins: [Origin]
+        /// The forecasts kept for charts (see `KeptForecast`).
+        var forecasts: [KeptForecast] = []
         var model = Totals()
         var naive = Totals()
         var seasonalNaive = Totals()
@@ -149,6 +171,10 @@ struct Backtest {
             sigmas[index] = variance > 0 ? variance.squareRoot() : 1
         }
         var result = Result(origins: [], trainSeconds: trainSeconds, epochs: epochs, fineTunes: fineTunes)
+        let keptKeys = Set(Set(references.map { windows.series[$0.series].key }).sorted().prefix(Self.keptSeries))
+        var lastKept: [String: Int64] = [:]
+        var keptCount: [String: Int] = [:]
+        let spacing = Int64(horizon) * settings.source.frequency.microseconds
         for reference in references.sorted(by: { ($0.series, $0.start) < ($1.series, $1.start) }) {
             guard let output = outputs[reference] else { continue }
             let series = windows.series[reference.series]
@@ -161,6 +187,11 @@ struct Backtest {
             var naive = Totals()
             var seasonal = Totals()
             var inside = 0
+            let issuedAt = windows.issuedAt(reference)
+            let keep =
+                keptKeys.contains(series.key) && keptCount[series.key, default: 0] < Self.keptOriginsPerSeries
+                && lastKept[series.key].map { issuedAt - $0 >= spacing } ?? true
+            var kept = KeptForecast(series: series.key, issuedAt: issuedAt, value: [], lower: [], upper: [], actual: [])
             for step in 1...horizon {
                 let actual = Double(series.target[origin + step])
                 let offset = (step - 1) * quantiles
@@ -174,6 +205,19 @@ struct Backtest {
                 if quantiles > 1, let lower = values.first, let upper = values.last, lower <= actual, actual <= upper {
                     inside += 1
                 }
+                if keep {
+                    kept.value.append(Float(value))
+                    kept.actual.append(Float(actual))
+                    if quantiles > 1, let lower = values.first, let upper = values.last {
+                        kept.lower.append(Float(lower))
+                        kept.upper.append(Float(upper))
+                    }
+                }
+            }
+            if keep {
+                result.forecasts.append(kept)
+                lastKept[series.key] = issuedAt
+                keptCount[series.key, default: 0] += 1
             }
             result.model.add(forecast)
             result.naive.add(naive)
@@ -184,7 +228,7 @@ struct Backtest {
             }
             result.origins.append(
                 Origin(
-                    series: series.key, issuedAt: windows.issuedAt(reference),
+                    series: series.key, issuedAt: issuedAt,
                     mse: forecast.squared / Double(horizon), mae: forecast.absolute / Double(horizon),
                     coverage: quantiles > 1 ? Double(inside) / Double(horizon) : nil,
                     naiveMSE: naive.squared / Double(horizon), seasonalNaiveMSE: seasonal.squared / Double(horizon)))

@@ -1,4 +1,4 @@
-public import Forecast
+import Forecast
 import Foundation
 import Ingest
 public import PostgresClient
@@ -13,10 +13,12 @@ public struct BacktestSpec: Sendable {
     public var stride: Int
     public var finetuneEvery: Int?
     public var threads: Int
+    /// Where to write one SVG chart per series whose forecasts were kept; nil: none.
+    public var plotDirectory: String?
 
     public init(
         model: String, validFrom: String, testFrom: String, testUntil: String, stride: Int, finetuneEvery: Int?,
-        threads: Int
+        threads: Int, plotDirectory: String? = nil
     ) {
         self.model = model
         self.validFrom = validFrom
@@ -25,6 +27,7 @@ public struct BacktestSpec: Sendable {
         self.stride = stride
         self.finetuneEvery = finetuneEvery
         self.threads = threads
+        self.plotDirectory = plotDirectory
     }
 }
 
@@ -60,6 +63,8 @@ public struct BacktestSummary: Sendable, Codable, Equatable {
     public var bestEpoch: Int?
     public var keptLinearStart: Bool?
     public var linearRidge: Double?
+    /// The chart files written (`BacktestSpec.plotDirectory`); neither printed nor stored.
+    public var plots: [String] = []
 
     enum CodingKeys: String, CodingKey {
         case backtest, model, horizon, lookback, origins, mse, mae, coverage, season, epochs, threads
@@ -112,7 +117,9 @@ public struct BacktestSummary: Sendable, Codable, Equatable {
 
 /// Runs a backtest end to end: reads the model's whole history, trains and scores off the
 /// cooperative pool, and stores the summary and per-origin errors in `forecast.backtests`
-/// and `forecast.backtest_origins`.
+/// and `forecast.backtest_origins`, and a bounded sample of whole forecasts for charts in
+/// `forecast.backtest_forecasts` (see `Backtest.keptSeries`); with a plot directory, writes
+/// one SVG chart per kept series there.
 public enum BacktestJob {
     /// Why a backtest cannot run.
     public enum Failure: Error, CustomStringConvertible, Equatable {
@@ -129,10 +136,11 @@ public enum BacktestJob {
         }
     }
 
-    /// Runs `spec` on `connection`; `progress` sees every training event (from a pool thread).
+    /// Runs `spec` on `connection`; `progress` sees every epoch of the training (from a pool
+    /// thread).
     public static func run(
         _ spec: BacktestSpec, on connection: PostgresConnection,
-        progress: @escaping @Sendable (TrainingEvent) -> Void
+        progress: @escaping @Sendable (TrainingProgress) -> Void
     ) async throws -> BacktestSummary {
         let model = spec.model
         let bounds = [spec.validFrom, spec.testFrom, spec.testUntil]
@@ -158,16 +166,24 @@ public enum BacktestJob {
             settings: settings, validFrom: times[0], testFrom: times[1], testUntil: times[2], stride: spec.stride,
             finetuneEvery: spec.finetuneEvery, threads: spec.threads)
         let result = try await TrainingPool(size: 1).run { _ in
-            try backtest.run(series) { event in
-                progress(event)
+            var tracker = ProgressTracker(
+                model: settings.name, request: nil, kind: .full, epochs: settings.maxEpochs)
+            progress(tracker.start)
+            return try backtest.run(series) { event in
+                if let epoch = tracker.progress(after: event) { progress(epoch) }
                 return .continue
             }
         }
         guard !result.origins.isEmpty else { throw Failure.noOrigins }
         var summary = BacktestSummary(result, of: backtest)
         let stored = try JSONLine.encode(summary)
-        summary.backtest = try await connection.withSession { session in
+        let id = try await connection.withSession { session in
             try store(result, summary: stored, backtest: backtest, in: session)
+        }
+        summary.backtest = id
+        if let directory = spec.plotDirectory {
+            let charts = try await ChartData.backtestCharts(id, history: series, on: connection)
+            summary.plots = try ChartFiles.write(charts, prefix: "backtest-\(id)", to: directory)
         }
         return summary
     }
@@ -200,6 +216,8 @@ public enum BacktestJob {
                     ])
                 }
             }
+            try ChartData.storeBacktestForecasts(
+                result.forecasts, backtest: id, frequency: backtest.settings.source.frequency, in: session)
             return id
         }
     }

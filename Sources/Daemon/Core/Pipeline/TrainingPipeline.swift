@@ -45,18 +45,12 @@ struct TrainingPipeline {
     /// machine's cores. Results are deterministic for a given seed and thread count.
     var threads = 1
 
-    /// Windows are taken from gap-free stretches (gaps up to `maxGap` steps interpolated) of
-    /// every series, in key order, with the covariate channels `covariates` (by column name);
-    /// nil when the set was not read with one of them.
-    static func filled(_ series: SeriesSet, covariates: [String], maxGap: Int) -> [FilledSeries]? {
-        series.filled(covariates: covariates, maxGap: maxGap)
-    }
-
-    /// The series as the settings' network sees them.
+    /// The series as the settings' network sees them: gap-free stretches (gaps up to the
+    /// window's `maxGap` interpolated) with the settings' covariate channels, in key order.
     func filled(_ series: SeriesSet) throws -> [FilledSeries] {
         guard
-            let filled = Self.filled(
-                series, covariates: settings.source.covariateColumns, maxGap: settings.windowOptions.maxGap)
+            let filled = series.filled(
+                covariates: settings.source.covariateColumns, maxGap: settings.windowOptions.maxGap)
         else { throw PipelineError.missingColumns(settings.source.covariateColumns) }
         return filled
     }
@@ -152,6 +146,7 @@ struct TrainingPipeline {
         metrics.keptLinearStart = keptStart
         metrics.linearRidge = ridge
         metrics.bestEpoch = report.bestEpoch.map { $0 + 1 }
+        metrics.stopReason = report.stopReason == .earlyStopping ? .earlyStopping : .maxEpochs
         return TrainedModel(
             model: model, scalers: scalers, trainedThrough: newest, window: settings.windowOptions,
             frequency: settings.source.frequency, covariates: settings.source.covariateColumns,
@@ -169,7 +164,7 @@ struct TrainingPipeline {
         _ active: TrainedModel, on series: SeriesSet, progress: (TrainingEvent) -> TrainingControl
     ) throws -> FineTuneOutcome {
         guard
-            let filled = Self.filled(series, covariates: active.covariates, maxGap: active.window.maxGap)
+            let filled = series.filled(covariates: active.covariates, maxGap: active.window.maxGap)
         else { throw PipelineError.missingColumns(active.covariates) }
         return try fineTune(active, on: filled, newest: Self.newest(series), progress: progress)
     }

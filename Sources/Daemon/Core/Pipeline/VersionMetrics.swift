@@ -6,6 +6,8 @@ public struct VersionMetrics: Sendable, Hashable, Codable {
     public var epochs: Int?
     /// Epoch (1-based) whose weights were kept, when an epoch beat the linear start.
     public var bestEpoch: Int?
+    /// Why training ended.
+    public var stopReason: TrainingStop?
     public var trainingWindows: Int?
     public var validationWindows: Int?
     public var series: Int?
@@ -33,6 +35,7 @@ public struct VersionMetrics: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey {
         case epochs, steps, series, seconds
         case bestEpoch = "best_epoch"
+        case stopReason = "stop_reason"
         case trainingWindows = "training_windows"
         case validationWindows = "validation_windows"
         case keptLinearStart = "kept_linear_start"
@@ -44,5 +47,21 @@ public struct VersionMetrics: Sendable, Hashable, Codable {
         case holdoutWindows = "holdout_windows"
         case holdoutLossBefore = "holdout_loss_before"
         case holdoutLossAfter = "holdout_loss_after"
+    }
+}
+
+/// Why a full training ended.
+public enum TrainingStop: String, Sendable, Hashable, Codable {
+    /// It ran every epoch of `max_epochs`.
+    case maxEpochs = "max_epochs"
+    /// The validation loss stopped improving (patience exhausted).
+    case earlyStopping = "early_stopping"
+
+    /// In words, for progress lines.
+    public var description: String {
+        switch self {
+        case .maxEpochs: "ran all epochs"
+        case .earlyStopping: "stopped early: validation loss no longer improving"
+        }
     }
 }

@@ -15,7 +15,7 @@ actor ForecastWriter {
         let connection = try await connected()
         do {
             return try await connection.withSession(body)
-        } catch let error as PostgresError where error.kind == .connection {
+        } catch let error as PostgresError where error.isConnectionLoss {
             self.connection = nil
             throw error
         }

@@ -171,7 +171,7 @@ actor ModelWorker {
             logger.warning("\(error)")
             metrics.failed(.lease)
             return .failed(error.description)
-        } catch let error as PostgresError where error.kind == .connection {
+        } catch let error as PostgresError where error.isConnectionLoss {
             // The daemon's condition, not the model's: its state stays; a taken request is
             // requeued once the database is back.
             context.database.lost(error.message)
@@ -231,7 +231,7 @@ actor ModelWorker {
     private func load(_ connection: PostgresConnection, _ settings: ModelSettings) async throws {
         let (stored, issued) = try await connection.withSession { [name] session in
             try ModelStore.requeueInterrupted(name, in: session)
-            return (try ModelStore.activeVersion(name, in: session), try ModelStore.lastIssued(name, in: session))
+            return (try ModelStore.activeVersion(name, in: session), try ForecastStore.lastIssued(name, in: session))
         }
         if let stored {
             let trained = try TrainedModel(
@@ -316,26 +316,28 @@ actor ModelWorker {
         phase = .train
         let outcome: FineTuneOutcome = try await withThrowingTaskGroup(of: Void.self) { group in
             let connection = try connected()
+            let model = name
+            // Each epoch: a NOTIFY for `retrain --wait` and the model's row for
+            // `forecast.model_status` (cleared when the state leaves `training`).
             group.addTask {
                 for await payload in progress {
                     _ = try? await connection.withSession { session in
-                        try session.execute(
-                            "SELECT pg_notify($1, $2)", [DaemonContext.progressChannel, payload])
+                        try session.execute("SELECT pg_notify($1, $2)", [DaemonContext.progressChannel, payload])
+                        try ModelStore.setTrainingProgress(model, json: payload, in: session)
                     }
                 }
             }
             defer { progressSink.finish() }
-            let model = name
+            let tracking = ProgressTracker(
+                model: model, request: request?.id, kind: kind, epochs: full || current == nil ? settings.maxEpochs : 1,
+                started: started)
+            if let line = try? JSONLine.encode(tracking.start) { progressSink.yield(line) }
             return try await context.pool.run { flag in
+                var tracker = tracking
                 let callback: (TrainingEvent) -> TrainingControl = { event in
                     if flag.isCancelled { return .stop }
-                    if case .epoch(let epoch, let loss, let validation, _) = event {
-                        let elapsed = (ContinuousClock.now - started).seconds
-                        let progress = TrainingProgress(
-                            model: model, request: request?.id, kind: kind, epoch: epoch + 1,
-                            epochs: full || current == nil ? settings.maxEpochs : 1, loss: loss.finite,
-                            validationLoss: validation?.finite, elapsedSeconds: elapsed)
-                        if let line = try? JSONLine.encode(progress) { progressSink.yield(line) }
+                    if let progress = tracker.progress(after: event), let line = try? JSONLine.encode(progress) {
+                        progressSink.yield(line)
                     }
                     return .continue
                 }
@@ -383,7 +385,7 @@ actor ModelWorker {
                 lease: lease, owner: owner, in: session)
             do {
                 try ModelStore.pruneCheckpoints(lease.model, keep: keep, in: session)
-            } catch let error as PostgresError where error.kind != .connection {
+            } catch let error as PostgresError where !error.isConnectionLoss {
                 // Pruning is housekeeping: the version is out whatever happens here.
             }
             return version
@@ -456,7 +458,7 @@ actor ModelWorker {
         let owner = context.owner
         phase = .write
         try await context.writer.write { [rows, version] session in
-            try ModelStore.writeForecasts(
+            try ForecastStore.writeForecasts(
                 rows, version: version, states: states, lease: lease, owner: owner, in: session)
         }
         metrics.forecastsWritten.increment(by: rows.count)
@@ -480,54 +482,49 @@ actor ModelWorker {
         }
     }
 
-    /// At most hourly, after a successful cycle: deletes forecasts older than the configured
-    /// retention (`keep_forecasts_days`), in batches so other models' writes interleave. A
+    /// At most hourly, after a successful cycle: creates the coming weeks' forecast
+    /// partitions and drops those older than the configured retention
+    /// (`keep_forecasts_days`; whole partitions, see `ForecastStore.pruneForecasts`). A
     /// failure is logged and retried an hour later; it never puts the model in error.
     private func pruneOldForecasts() async {
-        guard let keep = context.keepForecastsSeconds else { return }
         let now = ContinuousClock.now
         if let last = lastPruned, now - last < .seconds(3600) { return }
         lastPruned = now
-        let name = self.name
-        let batch = 50_000
-        var total = 0
+        let keep = context.keepForecastsSeconds
         do {
-            while true {
-                let deleted = try await context.writer.write { session in
-                    try ModelStore.pruneForecasts(name, keepSeconds: keep, limit: batch, in: session)
-                }
-                total += deleted
-                if deleted < batch { break }
+            let dropped = try await context.writer.write { session in
+                try ForecastStore.ensurePartitions(in: session)
+                return try keep.map { try ForecastStore.pruneForecasts(keepSeconds: $0, in: session) } ?? 0
             }
+            if dropped > 0 { logger.info("old forecast partitions dropped", metadata: ["partitions": "\(dropped)"]) }
         } catch is CancellationError {
             return
         } catch {
-            logger.warning("could not delete old forecasts: \(Self.describe(error))")
+            logger.warning("could not drop old forecasts: \(Self.describe(error))")
         }
-        if total > 0 { logger.info("old forecasts deleted", metadata: ["rows": "\(total)"]) }
     }
 
-    /// Fills `actual` and `seasonal_naive` of forecast steps whose target time has arrived, so
-    /// `forecast.accuracy` shows how good issued forecasts were.
+    /// Records the actuals (and seasonal-naive values) of forecast targets that have arrived,
+    /// so `forecast.accuracy` shows how good issued forecasts were.
     private func recordActuals(_ connection: PostgresConnection, _ set: SeriesSet) async throws {
         guard let newest = set.watermarks.values.max() else { return }
         let name = self.name
         let due = try await connection.withSession { session in
-            try ModelStore.unscored(name, through: newest, in: session)
+            try ForecastStore.unscored(name, through: newest, in: session)
         }
-        guard !due.isEmpty else { return }
-        let season = Int64(set.frequency.seasonalPeriod)
-        var scores: [(series: String, issuedAt: Int64, targetTime: Int64, actual: Double, naive: Double?)] = []
-        for row in due {
-            guard let series = set.series[row.series], row.targetTime <= series.watermark,
-                let actual = series.value(at: row.targetTime)
-            else { continue }
-            let lag = season * ((Int64(row.step) + season - 1) / season)
-            let naive = series.value(at: row.targetTime - lag * series.frequency.microseconds)
-            scores.append((row.series, row.issuedAt, row.targetTime, Double(actual), naive.map(Double.init)))
+        var actuals: [ActualRow] = []
+        var through: [String: Int64] = [:]
+        for series in due {
+            guard let values = set.series[series.series], let (rows, last) = series.actuals(in: values) else {
+                continue
+            }
+            actuals += rows
+            through[series.series] = last
         }
-        let ready = scores
-        try await context.writer.write { session in try ModelStore.score(name, ready, in: session) }
+        guard !through.isEmpty else { return }
+        try await context.writer.write { [actuals, through] session in
+            try ForecastStore.score(name, actuals, through: through, in: session)
+        }
     }
 
     /// Compares forecasts whose targets have arrived with the actuals (in scaled units).

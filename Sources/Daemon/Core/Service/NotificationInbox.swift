@@ -8,6 +8,7 @@ final class NotificationInbox: Sendable {
     private struct State {
         var relations: Set<Int64> = []
         var requests = false
+        var allData = false
     }
     private let state = Mutex(State())
 
@@ -21,11 +22,18 @@ final class NotificationInbox: Sendable {
         }
     }
 
-    /// Takes what arrived: the relations with new data, and whether all models should look.
-    func take() -> (relations: Set<Int64>, everyone: Bool) {
+    /// The listener was not listening for a while: any source may have new rows it did not
+    /// hear about, so every model reads once.
+    func missedSome() {
+        state.withLock { $0.allData = true }
+    }
+
+    /// Takes what arrived: the relations with new data, whether all models should look, and
+    /// whether every source may have new data.
+    func take() -> (relations: Set<Int64>, everyone: Bool, allData: Bool) {
         state.withLock { state in
             defer { state = State() }
-            return (state.relations, state.requests)
+            return (state.relations, state.requests || state.allData, state.allData)
         }
     }
 }

@@ -26,6 +26,9 @@ struct RequestListener: Service {
                     for channel in Self.channels { try session.listen(channel) }
                 }
                 logger.debug("listening", metadata: ["channels": "\(Self.channels)"])
+                // Rows may have arrived unannounced while nobody listened: every model reads.
+                notifications.missedSome()
+                context.wake.signal()
                 while !Task.isCancelledOrShuttingDown {
                     let notification = try await connection.withSession { session in
                         try session.waitForNotification(timeout: .seconds(5))

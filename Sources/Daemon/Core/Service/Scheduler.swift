@@ -56,10 +56,15 @@ struct Scheduler: Service {
                             leases = Dictionary(uniqueKeysWithValues: held.map { ($0.model, $0) })
                             ProcessMetrics.modelsHeld.record(leases.count)
                             lastRenewal = now
+                            context.database.reached()
                         } catch is CancellationError {
                             break
                         } catch {
-                            logger.error("cannot claim leases: \(ModelWorker.describe(error))")
+                            if let postgres = error as? PostgresError, postgres.isConnectionLoss {
+                                context.database.lost(postgres.message)
+                            } else {
+                                logger.error("cannot claim leases: \(ModelWorker.describe(error))")
+                            }
                             await leaseConnection?.close()
                             leaseConnection = nil
                             leases = [:]
@@ -76,8 +81,11 @@ struct Scheduler: Service {
                     let notified = notifications.take()
                     var relations: [String: Int64] = [:]
                     var backingOff: Set<String> = []
-                    for name in leases.keys where !inFlight.contains(name) {
+                    // Every leased model's relation, those in flight too: new rows announced while a
+                    // cycle runs keep the model due for the next one (no lost wake-up).
+                    for name in leases.keys {
                         relations[name] = await workers[name]?.relationOID
+                        if inFlight.contains(name) { continue }
                         if await workers[name]?.isBackingOff(at: now) == true { backingOff.insert(name) }
                     }
                     let facts = DueFacts(
@@ -90,6 +98,7 @@ struct Scheduler: Service {
                     for (name, relation) in relations where notified.relations.contains(relation) {
                         newData.insert(name)
                     }
+                    if notified.allData { newData.formUnion(leases.keys) }
                     for name in due {
                         guard let lease = leases[name] else { continue }
                         let worker = workers[name] ?? ModelWorker(name: name, context: context)
