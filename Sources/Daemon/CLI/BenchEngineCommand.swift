@@ -4,7 +4,7 @@ import Forecast
 import Foundation
 
 /// `forecastd bench engine`: the LSTM engine's training, inference and latency benchmark,
-/// flag for flag the same as the PyTorch benchmark the README compares it with, so runs compare side by side.
+/// flag for flag the same as the PyTorch benchmark docs/benchmarks.md compares it with, so runs compare side by side.
 struct BenchEngineCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engine",

@@ -1,5 +1,5 @@
 /// The engine benchmark behind `forecastd bench engine`, defined exactly as
-/// the PyTorch benchmark it is compared with (README, Benchmarks) defines its own: an `inputSize -> hidden` LSTM of
+/// the PyTorch benchmark it is compared with (docs/benchmarks.md) defines its own: an `inputSize -> hidden` LSTM of
 /// `layers` layers on `lookback` steps, a linear head from the top layer's last hidden state
 /// to `horizon` outputs, fixed Gaussian data x [batch, lookback, inputSize], y [batch, horizon].
 ///

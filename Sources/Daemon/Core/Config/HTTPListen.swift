@@ -8,7 +8,7 @@ public enum HTTPListen: Sendable, Hashable, CustomStringConvertible {
     case address(host: String, port: Int)
 
     /// Loopback only: other machines reach it through a reverse proxy, or after
-    /// `http_listen: 0.0.0.0:9464` plus the unit's `IPAddressAllow=` (README).
+    /// `http_listen: 0.0.0.0:9464` plus the unit's `IPAddressAllow=` (docs/operations.md).
     public static let `default` = HTTPListen.address(host: "127.0.0.1", port: 9464)
 
     /// Parses `off` or `HOST:PORT`; nil when the text is neither.
