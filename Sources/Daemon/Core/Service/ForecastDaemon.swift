@@ -10,6 +10,7 @@ public enum ForecastDaemon {
     public static func serve(
         _ context: DaemonContext, reload: (@Sendable () throws -> DaemonConfiguration)? = nil
     ) async throws {
+        HeapPolicy.configure()
         let inbox = NotificationInbox()
         let progress = SchedulerProgress()
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
