@@ -76,11 +76,17 @@ let package = Package(
             exclude: ["PostgresClient"],
             swiftSettings: strict
         ),
+        // glibc's heap tuning for the daemon (HeapPolicy), nested inside it.
+        .target(
+            name: "CHeap",
+            path: "Sources/Daemon/Core/CHeap"
+        ),
         // The daemon's core: service group, scheduler, model store, training and forecasting
         // pipeline, systemd, configuration, migrations. Everything `forecastd` does, as a library.
         .target(
             name: "DaemonCore",
             dependencies: [
+                "CHeap",
                 "Forecast",
                 "Ingest",
                 "PostgresClient",
@@ -93,6 +99,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             path: "Sources/Daemon/Core",
+            exclude: ["CHeap"],
             swiftSettings: strict,
             plugins: ["EmbedSchemas"]
         ),

@@ -31,7 +31,8 @@ import Testing
                     INSERT INTO forecast.model_versions (model, version, kind, checkpoint, active)
                     VALUES ('m', 1, 'full', '\\x00', false), ('m', 2, 'full', '\\x00', true);
                     """)
-                let lease = try #require(try ModelStore.maintainLeases(owner: owner, seconds: 60, busy: [], in: session).first)
+                let lease = try #require(
+                    try ModelStore.maintainLeases(owner: owner, seconds: 60, busy: [], in: session).first)
                 try body(session, lease)
             }
         } catch {
@@ -97,6 +98,78 @@ import Testing
             #expect(
                 try Self.integer("SELECT count(*) FROM forecast.sets WHERE lower IS NULL AND upper IS NULL", session)
                     == 4)
+        }
+    }
+
+    /// Sets packed by the client are stored exactly as `forecast.pack_steps` stores the same
+    /// steps (inserted row by row through `forecast.predictions` for a second model), and a
+    /// set that is not regular goes to the server as steps.
+    @Test func clientPackingStoresWhatPackStepsStores() async throws {
+        try await Self.withModel("forecast_store_packing") { session, lease in
+            var calibrated = Self.set("d", issuedAt: Self.t0, base: 3)
+            for index in calibrated.indices {
+                calibrated[index].lower = calibrated[index].value - 2
+                calibrated[index].upper = calibrated[index].value + 2
+            }
+            var boundsOnly = Self.set("e", issuedAt: Self.t0, quantiles: false)
+            for index in boundsOnly.indices {
+                boundsOnly[index].lower = -1
+                boundsOnly[index].upper = 1
+            }
+            let written =
+                Self.set("a", issuedAt: Self.t0, base: -0.0) + Self.set("b", issuedAt: Self.t0 + Self.hour, steps: 5)
+                + Self.set("c", issuedAt: Self.t0, quantiles: false) + calibrated + boundsOnly
+            let (packed, others) = PackedSet.pack(written)
+            #expect(packed.count == 5 && others.isEmpty)
+            var gap = Self.set("f", issuedAt: Self.t0)
+            gap.remove(at: 1)
+            #expect(PackedSet.pack(gap).packed.isEmpty && PackedSet.pack(gap).others == gap)
+
+            try ForecastStore.writeForecasts(
+                written + gap, version: 2, states: [], lease: lease, owner: Self.owner, in: session)
+            try session.execute(
+                "SELECT forecast.create_model('n', 'readings', 'ts', 'value', 'sensor', '1 hour', 3, 4)")
+            try session.execute(
+                "INSERT INTO forecast.model_versions (model, version, kind, checkpoint, active) VALUES ('n', 2, 'full', '\\x00', true)"
+            )
+            for row in written + gap {
+                try session.execute(
+                    """
+                    INSERT INTO forecast.predictions
+                        (model, series, issued_at, target_time, step, value, lower, upper, quantiles, version)
+                    VALUES ('n', $1, $2, $3, $4, $5, $6, $7, $8, 2)
+                    """,
+                    [
+                        row.series, PostgresTimestamp(microsecondsSince1970: row.issuedAt),
+                        PostgresTimestamp(microsecondsSince1970: row.targetTime), Int32(row.step), row.value,
+                        row.lower, row.upper, row.quantiles.isEmpty ? nil : PostgresFloat8Array(row.quantiles),
+                    ])
+            }
+            let stored = """
+                SELECT s.series, s.issued_at::text, s.step_interval::text, s.levels::text, s.version::text,
+                       encode(float8send_array(s.value), 'hex'), encode(float8send_array(s.lower), 'hex'),
+                       encode(float8send_array(s.upper), 'hex'), encode(float8send_array(s.quantiles), 'hex'),
+                       s.target_times::text
+                FROM forecast.sets AS s JOIN forecast.models AS m ON m.id = s.model_id
+                WHERE m.name = $1 ORDER BY s.series, s.issued_at
+                """
+            try session.execute(
+                """
+                CREATE FUNCTION pg_temp.float8send_array(a float8[]) RETURNS bytea LANGUAGE sql AS
+                $$ SELECT string_agg(coalesce(float8send(x), '\\xff'), '\\x00' ORDER BY i)
+                   FROM unnest(a) WITH ORDINALITY AS u (x, i) $$
+                """)
+            func rows(_ model: String) throws -> [String] {
+                try session.query(
+                    stored.replacingOccurrences(of: "float8send_array", with: "pg_temp.float8send_array"), [model]
+                )
+                .map { row in
+                    try (0..<10).map { try row.decode(String?.self, at: $0) ?? "NULL" }.joined(separator: " | ")
+                }
+            }
+            let client = try rows("m")
+            #expect(client.count == 6)
+            #expect(client == (try rows("n")))
         }
     }
 

@@ -70,6 +70,18 @@ enum ForecastStore {
         """
     // END bench: write
 
+    /// Sets packed by the client (`PackedSet`), the interval as µs.
+    static let createPackedTable = """
+        CREATE TEMP TABLE IF NOT EXISTS forecastd_packed (
+            series text, issued_at timestamptz, step_us int8, levels int4, value float8[], lower float8[],
+            upper float8[], quantiles float8[]) ON COMMIT DELETE ROWS;
+        """
+    static let insertPacked = """
+        INSERT INTO forecastd_sets
+        SELECT series, issued_at, step_us * interval '1 microsecond', levels, value, lower, upper, quantiles, NULL
+        FROM forecastd_packed;
+        """
+
     /// Writes forecast sets and the series' watermarks and quality in one transaction
     /// (fenced): readers see all of it or none. Writing a set again (same model, series and
     /// `issuedAt`, e.g. by a new version) replaces it: idempotent.
@@ -93,17 +105,36 @@ enum ForecastStore {
                     series text, watermark timestamptz, quality text, reason text, bridged int4) ON COMMIT DELETE ROWS;
                 """)
             if !rows.isEmpty {
-                try session.copyIn("COPY forecastd_rows FROM STDIN (FORMAT binary)") { writer in
-                    for row in rows {
-                        try writer.appendRow([
-                            row.series, PostgresTimestamp(microsecondsSince1970: row.issuedAt),
-                            PostgresTimestamp(microsecondsSince1970: row.targetTime), Int32(row.step), row.value,
-                            row.lower, row.upper, row.quantiles.isEmpty ? nil : PostgresFloat8Array(row.quantiles),
-                        ])
-                    }
-                }
+                // Regular sets (all the Forecaster writes) go packed; any other as steps,
+                // packed by forecast.pack_steps.
+                let (packed, others) = PackedSet.pack(rows)
                 try session.execute(createSetsTable)
-                try session.execute(packSets)
+                if !others.isEmpty {
+                    try session.copyIn("COPY forecastd_rows FROM STDIN (FORMAT binary)") { writer in
+                        for row in others {
+                            try writer.appendRow([
+                                row.series, PostgresTimestamp(microsecondsSince1970: row.issuedAt),
+                                PostgresTimestamp(microsecondsSince1970: row.targetTime), Int32(row.step), row.value,
+                                row.lower, row.upper, row.quantiles.isEmpty ? nil : PostgresFloat8Array(row.quantiles),
+                            ])
+                        }
+                    }
+                    try session.execute(packSets)
+                }
+                if !packed.isEmpty {
+                    try session.execute(createPackedTable)
+                    try session.copyIn("COPY forecastd_packed FROM STDIN (FORMAT binary)") { writer in
+                        for set in packed {
+                            try writer.appendRow([
+                                set.series, PostgresTimestamp(microsecondsSince1970: set.issuedAt), set.spacing,
+                                Int32(set.levels), PostgresFloat8Array(set.value),
+                                set.lower.map(PostgresFloat8Array.init),
+                                set.upper.map(PostgresFloat8Array.init), set.quantiles.map(PostgresFloat8Array.init),
+                            ])
+                        }
+                    }
+                    try session.execute(insertPacked)
+                }
                 try session.execute(ensureSetPartitions)
                 try session.execute(storeSets, [lease.model, Int32(version)])
                 try session.execute(storeLatest, [lease.model, Int32(version)])

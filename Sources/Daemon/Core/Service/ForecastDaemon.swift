@@ -13,6 +13,7 @@ public enum ForecastDaemon {
         _ context: DaemonContext, reload: (@Sendable () throws -> DaemonConfiguration)? = nil,
         http: HTTPEndpoint.Options? = nil
     ) async throws {
+        HeapPolicy.configure()
         let inbox = NotificationInbox()
         let progress = SchedulerProgress()
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []

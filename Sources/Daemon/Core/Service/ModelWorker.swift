@@ -22,7 +22,7 @@ actor ModelWorker {
     private var lastIssued: [String: Int64] = [:]
     private var loaded = false
     /// Forecasts not yet compared with actuals (for drift detection), and the running error.
-    private var pending: [ForecastRow] = []
+    private var pending = PendingForecasts()
     private var liveError = LiveError()
     private var lastError: String?
     /// Consecutive failed cycles, and when the next attempt is due (backoff up to minutes).
@@ -92,6 +92,8 @@ actor ModelWorker {
         }
         connection = nil
         connectionHealthy = true
+        HeapPolicy.trim()
+        logger.debug("heap", metadata: ["in_use_mb": "\((HeapPolicy.inUse ?? 0) / 1_000_000)"])
         return outcome
     }
 
@@ -395,7 +397,7 @@ actor ModelWorker {
             version: version, trained: trained,
             lastFullAt: full ? Int64(Date().timeIntervalSince1970 * 1e6) : current?.lastFullAt,
             validationMSE: validationMSE)
-        pending = []
+        pending = PendingForecasts()
         liveError = LiveError()
         // Re-issue the newest forecasts with the new version (they replace the old rows).
         lastIssued = [:]
@@ -472,7 +474,7 @@ actor ModelWorker {
             writtenBridged[state.series] = state.bridged
         }
         for row in rows where row.step == 1 { lastIssued[row.series] = row.issuedAt }
-        pending += rows
+        pending.add(rows)
         if !rows.isEmpty {
             logger.info(
                 "forecasts written",
@@ -529,20 +531,13 @@ actor ModelWorker {
 
     /// Compares forecasts whose targets have arrived with the actuals (in scaled units).
     private func scoreMaturedForecasts(_ set: SeriesSet) {
-        guard let active, !pending.isEmpty else { return }
-        var still: [ForecastRow] = []
-        for row in pending {
-            guard let series = set.series[row.series], row.targetTime <= series.watermark else {
-                still.append(row)
-                continue
-            }
-            guard let actual = series.value(at: row.targetTime),
-                let scaler = active.trained.scalers[row.series]?.first
-            else { continue }
-            let error = (row.value - Double(actual)) / Double(scaler.scale)
-            liveError.add(error, series: row.series)
+        guard let active, pending.count > 0 else { return }
+        pending.scoreMatured(watermarks: set.watermarks) { series, target, forecast in
+            guard let actual = set.series[series]?.value(at: target),
+                let scaler = active.trained.scalers[series]?.first
+            else { return }
+            liveError.add((Double(forecast) - Double(actual)) / Double(scaler.scale), series: series)
         }
-        pending = still
     }
 
     /// Live MSE over validation MSE, once enough forecasts have matured to say
