@@ -25,6 +25,17 @@ struct BrowserPagesTests {
             try session.query("SELECT count(DISTINCT model) FROM forecast.latest")[0].decode(Int.self, at: 0) == 2
         }
         #expect(forecast, "\(daemon.log)")
+        // A day more, an hour at a time: earlier forecasts meet their actuals.
+        for hour in 600..<624 { try await harness.load(hour..<(hour + 1)) }
+        let scored = try await harness.waitUntil { session in
+            try session.query(
+                """
+                SELECT (SELECT count(*) FROM forecast.actuals) > 0
+                   AND (SELECT count(*) FROM forecast.latest WHERE model = 'ett'
+                        AND issued_at = (SELECT max(ts) FROM readings)) = 24
+                """)[0].decode(Bool.self, at: 0)
+        }
+        #expect(scored, "\(daemon.log)")
         // What the chart of OT must span: the newest forecast's targets, and readings up to
         // its issue time.
         let expected = try await harness.sql { session in
@@ -60,6 +71,8 @@ struct BrowserPagesTests {
         #expect(band.attributes["data-from"] == expected.from && band.attributes["data-to"] == expected.to)
         let history = try #require(chart.path("history"), "no readings")
         #expect(history.attributes["data-to"] == expected.issued)
+        // Earlier forecasts and the actuals they met.
+        #expect(chart.path("past-forecast") != nil && chart.path("actual") != nil)
         // The forecast is drawn right of the readings.
         #expect(Self.xRange(line).lowerBound > Self.xRange(history).lowerBound)
         #expect(Self.xRange(line).upperBound > Self.xRange(history).upperBound)

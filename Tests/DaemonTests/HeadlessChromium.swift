@@ -9,7 +9,7 @@ enum HeadlessChromium {
     }
 
     /// The window every screenshot is taken in, CSS pixels.
-    static let window = (width: 1200, height: 1400)
+    static let window = (width: 1400, height: 1300)
 
     static func executable() throws -> String {
         guard

@@ -1,5 +1,5 @@
-/// `/models/NAME`: one model's status, settings, versions, events and, page by page, its
-/// series with one chart (the searched series, or the page's first).
+/// `/models/NAME`: one model's status, the chart of one series (the searched one, or the
+/// page's first), settings, versions, events and, page by page, its series.
 enum ModelPage {
     static let pageSize = 50
 
@@ -24,6 +24,7 @@ enum ModelPage {
             for (key, value) in rows { body += "<tr><th>\(key)</th><td>\(value)</td></tr>\n" }
             body += "</tbody></table>\n"
         }
+        body += chart(data, search: search)
         body += "<h2>Settings</h2>\n<table><tbody>\n"
         for (key, value) in data.settings {
             body += "<tr><th>\(HTML.escape(key))</th><td>\(HTML.escape(value))</td></tr>\n"
@@ -68,19 +69,15 @@ enum ModelPage {
         return html + "</tbody></table>\n"
     }
 
-    /// The search form, the chart of the searched (or first) series, one page of the list
-    /// and links to the other pages.
-    static func series(_ data: ModelPageData, search: String, page: Int) -> String {
-        let pages = max(1, (data.matchingSeries + pageSize - 1) / pageSize)
-        var html = "<h2>Series</h2>\n"
-        html += """
+    /// Under the status: the search form and the chart of the searched (or first) series,
+    /// one chart per page view whatever the number of series.
+    static func chart(_ data: ModelPageData, search: String) -> String {
+        var html = """
             <form method="get" action="\(HTML.escape(HTML.modelPath(data.name)))">\
             <label>series <input name="series" value="\(HTML.escape(search))"></label> \
             <button>search</button></form>
 
             """
-        html += "<p>\(data.matchingSeries) series\(search.isEmpty ? "" : " matching “\(HTML.escape(search))”")"
-        html += ", page \(min(page, pages)) of \(pages).</p>\n"
         if let chart = data.chart {
             // One chart per page view, whatever the number of series.
             html += "<h3>\(HTML.escape(chart.series))</h3>\n"
@@ -91,6 +88,15 @@ enum ModelPage {
             }
             for note in chart.notes { html += "<p class=\"muted\">\(HTML.escape(note))</p>\n" }
         }
+        return html
+    }
+
+    /// One page of the series list and links to the other pages.
+    static func series(_ data: ModelPageData, search: String, page: Int) -> String {
+        let pages = max(1, (data.matchingSeries + pageSize - 1) / pageSize)
+        var html = "<h2>Series</h2>\n"
+        html += "<p>\(data.matchingSeries) series\(search.isEmpty ? "" : " matching “\(HTML.escape(search))”")"
+        html += ", page \(min(page, pages)) of \(pages).</p>\n"
         guard !data.series.isEmpty else { return html + "<p class=\"muted\">no series on this page</p>\n" }
         html += "<table><thead><tr><th>series</th><th>newest reading</th><th>why no fresh forecast</th>"
         html += "<th>bridged steps</th></tr></thead><tbody>\n"
