@@ -34,7 +34,8 @@ import Testing
             // Two sets of three hourly steps: issued at t0 (version 1) and at t0 + 1 h (version 2).
             let first = Store.set("a", issuedAt: t0, base: 1)
             let second = Store.set("a", issuedAt: t0 + hour, base: 5)
-            try ForecastStore.writeForecasts(first, version: 1, states: [], lease: lease, owner: Store.owner, in: session)
+            try ForecastStore.writeForecasts(
+                first, version: 1, states: [], lease: lease, owner: Store.owner, in: session)
             try ForecastStore.writeForecasts(
                 second, version: 2, states: [], lease: lease, owner: Store.owner, in: session)
             let target = t0 + 2 * hour

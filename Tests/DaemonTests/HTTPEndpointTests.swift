@@ -110,7 +110,9 @@ struct HTTPEndpointTests {
         // The model pages, the hostile one by its percent-encoded name.
         let ett = try HTTPProbe.get(port: port, "/models/ett")
         #expect(ett.status == 200)
-        for part in ["<h1>ett</h1>", "Versions", "Events", "class=\"forecast-chart\"", ">OT</a>", ">HUFL</a>", "2 series"] {
+        for part in [
+            "<h1>ett</h1>", "Versions", "Events", "class=\"forecast-chart\"", ">OT</a>", ">HUFL</a>", "2 series",
+        ] {
             #expect(ett.body.contains(part), "missing \(part)")
         }
         let searched = try HTTPProbe.get(port: port, "/models/ett?series=hu&page=1")
