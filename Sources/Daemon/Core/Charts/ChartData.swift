@@ -31,9 +31,10 @@ public struct Plot: Sendable {
     public var notes: [String]
 }
 
-/// Where charts get their data. ALL the SQL of charts lives in this file (the storage
-/// layout may change underneath): forecasts come only from the views `forecast.latest`,
-/// `forecast.predictions` and `forecast.series_state` and from `forecast.backtests` /
+/// Where charts get their data. ALL the SQL of charts lives in this file: forecasts come
+/// from the storage of migration 0011 (`forecast.latest_sets` and `forecast.sets` to find
+/// sets through their keys, the views `forecast.latest` and `forecast.predictions` for their
+/// steps), `forecast.series_state`, and `forecast.backtests` /
 /// `forecast.backtest_forecasts`; readings come from the model's source through the daemon's
 /// own reading path (`SourceCatalog` + `SeriesReader`), so they appear as the model saw
 /// them: on its grid, a mean per bucket, untrusted rows dropped, NaN where a bucket had no
