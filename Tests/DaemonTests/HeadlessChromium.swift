@@ -59,7 +59,8 @@ enum HeadlessChromium {
         process.executableURL = URL(fileURLWithPath: try executable())
         process.arguments =
             [
-                "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
+                "--no-first-run",
                 "--disable-extensions", "--user-data-dir=\(scratch.appendingPathComponent("profile").path)",
                 "--window-size=\(window.width),\(window.height)", "--timeout=20000",
             ] + arguments
