@@ -127,6 +127,7 @@ actor ModelWorker {
             // announcement: the poll reads and writes (almost) nothing.
             let quiet = settings.notifiesNewData && !newData && pollsWithoutRead < Self.rereadEvery
             let set: SeriesSet
+            var readNews = false
             if quiet, let cached = series, readingSource == readSource(settings) {
                 set = cached
                 pollsWithoutRead += 1
@@ -134,9 +135,7 @@ actor ModelWorker {
                 set = try await ingest(connection, settings)
                 pollsWithoutRead = 0
                 scoreMaturedForecasts(set)
-                phase = .write
-                try await recordActuals(connection, set)
-                phase = .read
+                readNews = true
             }
             request = try await connection.withSession { [name] in try ModelStore.takeRequest(name, in: $0) }
             let facts = ModelFacts(
@@ -158,6 +157,13 @@ actor ModelWorker {
             }
             request = nil
             try await publish(settings, set, lease)
+            // Scoring (the actuals of matured targets) after the new forecasts are out: it
+            // costs about 0.1 ms per matured set and must not delay them.
+            if readNews {
+                phase = .write
+                try await recordActuals(connection, set)
+                phase = .read
+            }
             await pruneOldForecasts()
             if lastError != nil || state != .active {
                 try await context.writer.write { [name] in try ModelStore.setState(name, .active, in: $0) }
