@@ -62,23 +62,22 @@ struct PackedSet: Equatable {
         var upperDerived = true
         for (index, row) in sorted.enumerated() {
             guard row.step == index + 1, row.targetTime == first.issuedAt + Int64(row.step) * spacing,
-                row.quantiles.count == levels, let low = row.lower, let high = row.upper
-            else {
-                // Bounds absent with quantiles present, or a gap, or an irregular target.
-                if row.step == index + 1, row.targetTime == first.issuedAt + Int64(row.step) * spacing,
-                    row.quantiles.count == levels, levels == 0, row.lower == nil, row.upper == nil
-                {
-                    value.append(row.value)
-                    continue
-                }
+                row.quantiles.count == levels
+            else { return nil }
+            value.append(row.value)
+            switch (row.lower, row.upper) {
+            case (let low?, let high?):
+                lower.append(low)
+                upper.append(high)
+                quantiles += row.quantiles
+                lowerDerived = lowerDerived && levels > 0 && low.bitPattern == row.quantiles[0].bitPattern
+                upperDerived = upperDerived && levels > 0 && high.bitPattern == row.quantiles[levels - 1].bitPattern
+            case (nil, nil) where levels == 0:
+                continue
+            default:
+                // Quantiles without bounds, or one bound alone.
                 return nil
             }
-            value.append(row.value)
-            lower.append(low)
-            upper.append(high)
-            quantiles += row.quantiles
-            lowerDerived = lowerDerived && levels > 0 && low.bitPattern == row.quantiles[0].bitPattern
-            upperDerived = upperDerived && levels > 0 && high.bitPattern == row.quantiles[levels - 1].bitPattern
         }
         // Without quantiles the bounds are all present or all absent.
         guard lower.isEmpty || lower.count == value.count else { return nil }
