@@ -267,6 +267,30 @@ import Testing
             #expect(try folded.map { try $0.decode(Double?.self, at: 0) } == [value(51), value(52), value(53)])
             #expect(try folded.map { try $0.decode(Double?.self, at: 1) } == [value(27), value(28), value(29)])
             #expect(try ForecastStore.unscored("m", through: TinyModel.time(ofStep: 59), in: session).isEmpty)
+
+            // Recent accuracy (per-day sums, added once when the set was scored) agrees with
+            // forecast.accuracy computed from the steps.
+            let recent = try session.query(
+                "SELECT forecasts, mae, mase, coverage FROM forecast.recent_accuracy WHERE model = 'm'")
+            let full = try session.query(
+                """
+                SELECT count(*), avg(abs(value - actual)),
+                       sum(abs(value - actual)) / nullif(sum(abs(seasonal_naive - actual)), 0),
+                       avg(CASE WHEN actual BETWEEN lower AND upper THEN 1.0 ELSE 0.0 END)::float8
+                FROM forecast.predictions WHERE model = 'm' AND actual IS NOT NULL
+                """)
+            #expect(try recent[0].decode(Int.self, at: 0) == 3 && full[0].decode(Int.self, at: 0) == 3)
+            for column in 1...3 {
+                let a = try recent[0].decode(Double?.self, at: column)
+                let b = try full[0].decode(Double?.self, at: column)
+                #expect(
+                    (a == nil) == (b == nil), "column \(column): \(String(describing: a)) vs \(String(describing: b))")
+                if let a, let b { #expect(abs(a - b) <= 1e-12 * max(1, abs(b)), "column \(column): \(a) vs \(b)") }
+            }
+            // Scoring again adds nothing (the set is scored once).
+            try ForecastStore.score("m", [], through: ["s0": end], in: session)
+            #expect(
+                try Self.integer("SELECT sum(forecasts)::int8 FROM forecast.accuracy_days", session) == 3)
         }
     }
 
@@ -338,6 +362,13 @@ import Testing
                 #expect(try Self.integer("SELECT count(*) FROM forecast.sets", session) == 24)
                 // Sets whose targets had all been scored hold their actuals.
                 #expect(try Self.integer("SELECT count(*) FROM forecast.sets WHERE scored", session) == 14)
+                // Their steps are summed into forecast.accuracy_days (migration 0013).
+                #expect(
+                    try Self.integer("SELECT sum(forecasts)::int8 FROM forecast.accuracy_days", session)
+                        == Self.integer(
+                            "SELECT count(*) FROM forecast.sets AS s, unnest(s.actual) AS a WHERE s.scored AND a IS NOT NULL",
+                            session))
+                #expect(try Self.integer("SELECT sum(forecasts)::int8 FROM forecast.accuracy_days", session) > 0)
                 // The daemon goes on recording actuals after the newest scored target.
                 let due = try ForecastStore.unscored("m", through: Self.t0 + 1000 * Self.hour, in: session)
                 #expect(due.map(\.recordedThrough) == Array(repeating: 1_709_528_400_000_000, count: 2))

@@ -42,7 +42,7 @@ enum StatusPage {
 
     static let footer = """
         <p class="muted"><a href="/metrics">/metrics</a> (Prometheus) · <a href="/healthz">/healthz</a> · \
-        <a href="/readyz">/readyz</a> · figures from forecast.model_status and forecast.accuracy, \
+        <a href="/readyz">/readyz</a> · figures from forecast.model_status and forecast.recent_accuracy, \
         refreshed every few seconds</p>
         """
 }

@@ -12,9 +12,9 @@ enum StatusQueries {
     }
 
     /// Every model with its state and figures, in one query: `forecast.model_status`, the
-    /// newest version's training figures and the live accuracy aggregated per model as
-    /// `forecastd status` does (MAE and coverage weighted by forecasts scored, MASE averaged
-    /// over series and steps).
+    /// newest version's training figures and the recent live accuracy
+    /// (`forecast.recent_accuracy`: the sets issued in the 7 days up to the newest scored
+    /// one, from per-day sums, so the cost does not grow with history).
     static func overview(_ session: PostgresSession) throws -> [ModelOverview] {
         let rows = try session.query(
             """
@@ -30,12 +30,7 @@ enum StatusQueries {
                            FILTER (WHERE mv.kind = 'full'))[1] AS epochs
                 FROM forecast.model_versions AS mv WHERE mv.model = s.model
             ) AS v ON true
-            LEFT JOIN (
-                SELECT model, sum(forecasts)::int8 AS forecasts,
-                       (sum(mae * forecasts) / sum(forecasts))::float8 AS mae, avg(mase)::float8 AS mase,
-                       (sum(coverage * forecasts) / sum(forecasts))::float8 AS coverage
-                FROM forecast.accuracy GROUP BY model
-            ) AS a ON a.model = s.model
+            LEFT JOIN forecast.recent_accuracy AS a ON a.model = s.model
             ORDER BY s.model
             """)
         return try rows.map { row in
@@ -149,7 +144,8 @@ struct ModelOverview: Sendable, Equatable {
     var series: Int
     var staleSeries: Int
     var queuedRequests: Int
-    /// Live accuracy (`forecast.accuracy`): matured steps scored, MAE, MASE, interval coverage.
+    /// Recent live accuracy (`forecast.recent_accuracy`): matured steps scored, MAE, MASE,
+    /// interval coverage.
     var scored: Int?
     var mae: Double?
     var mase: Double?

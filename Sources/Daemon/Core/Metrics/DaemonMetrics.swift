@@ -26,7 +26,7 @@ public enum DaemonMetrics {
     static let connectionsOpen = "forecastd_db_connections_open"
     static let databaseReachable = "forecastd_database_reachable"
     static let buildInfo = "forecastd_build_info"
-    // Refreshed from `forecast.model_status`, `forecast.model_versions` and `forecast.accuracy`
+    // Refreshed from `forecast.model_status`, `forecast.model_versions` and `forecast.recent_accuracy`
     // on scrape (`StatusMetrics`).
     static let modelState = "forecastd_model_state"
     static let modelSeries = "forecastd_model_series"
@@ -87,7 +87,8 @@ public enum DaemonMetrics {
             bucketSeconds: nil),
         .init(name: modelQueuedRequests, help: "Retrain requests queued for the model.", bucketSeconds: nil),
         .init(
-            name: modelScoredForecasts, help: "Matured forecast steps scored against actuals (forecast.accuracy).",
+            name: modelScoredForecasts,
+            help: "Matured forecast steps scored against actuals, of sets issued in the last 7 days.",
             bucketSeconds: nil),
         .init(
             name: modelMAE, help: "Live mean absolute error of matured forecasts, in the source's units.",

@@ -3,7 +3,7 @@ import Metrics
 import Synchronization
 
 /// The per-model gauges that come from the database (`forecast.model_status`,
-/// `forecast.model_versions`, `forecast.accuracy`), set from one overview query when
+/// `forecast.model_versions`, `forecast.recent_accuracy`), set from one overview query when
 /// `/metrics` is scraped. They describe the database, so every instance on one database
 /// reports the same values. A model that is gone, or a figure that became unknown (no
 /// matured forecasts yet), loses its series instead of keeping a stale value.
