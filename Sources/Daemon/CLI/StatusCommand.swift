@@ -6,10 +6,11 @@ struct StatusCommand: AsyncParsableCommand {
         commandName: "status", abstract: "Show every model's state, versions, data and errors.",
         discussion: """
             One row per model: model, state, version and kind of the active version, last_forecast, \
-            newest_data, series, queued requests, live accuracy of its matured forecasts (scored: \
-            how many; mae in the source's units; mase against the seasonal-naive forecast; coverage: \
-            the fraction inside [lower, upper]), worked_on_by (the daemon holding its lease) and \
-            last_error.
+            newest_data, series, queued requests, live accuracy of the forecasts issued in the 7 \
+            days up to its newest scored one (forecast.recent_accuracy; scored: matured steps; mae in \
+            the source's units; mase: its absolute error over the seasonal-naive forecast's; \
+            coverage: the fraction inside [lower, upper]), worked_on_by (the daemon holding its \
+            lease) and last_error. All history, per series and step: SELECT * FROM forecast.accuracy.
 
             \(OutputFormat.help)
             """)
@@ -26,12 +27,7 @@ struct StatusCommand: AsyncParsableCommand {
                            s.newest_data, s.series, s.queued_requests AS queued, a.forecasts AS scored, a.mae,
                            a.mase, a.coverage, s.worked_on_by, s.last_error
                     FROM forecast.model_status AS s
-                    LEFT JOIN (
-                        SELECT model, sum(forecasts)::bigint AS forecasts,
-                               (sum(mae * forecasts) / sum(forecasts))::float8 AS mae, avg(mase)::float8 AS mase,
-                               (sum(coverage * forecasts) / sum(forecasts))::float8 AS coverage
-                        FROM forecast.accuracy GROUP BY model
-                    ) AS a ON a.model = s.model
+                    LEFT JOIN forecast.recent_accuracy AS a ON a.model = s.model
                     ORDER BY s.model
                     """)
             }
