@@ -202,8 +202,8 @@ struct TrainingPipeline {
         // the number of series (at 10,000 series a day of new data was 540,000 windows,
         // 155 MB, of which at most 12,800 were ever drawn).
         let newWindows = fresh.count
-        fresh = Self.thin(fresh, to: Self.maxFineTuneSteps * Self.batchSize / 3)
-        holdout = Self.thin(holdout, to: maxTrainingWindows / 4)
+        fresh = Self.sample(fresh, limit: Self.maxFineTuneSteps * Self.batchSize / 3)
+        holdout = Self.sample(holdout, limit: maxTrainingWindows / 4)
         // Replay windows are sampled with a generator seeded by the model and the data's
         // newest time: the same update of the same data gives the same candidate.
         var generator = RandomGenerator(seed: Self.seed(settings.name) ^ UInt64(bitPattern: newest))
@@ -260,17 +260,13 @@ struct TrainingPipeline {
     /// Newest observation over all series (µs since the Unix epoch).
     static func newest(_ series: SeriesSet) -> Int64 { series.watermarks.values.max() ?? 0 }
 
-    /// At most `limit` references, evenly spread over `runs`.
-    /// At most `limit` of `references`, evenly spaced (all of them when there are fewer).
-    static func thin(_ references: [WindowReference], to limit: Int) -> [WindowReference] {
-        guard references.count > limit, limit > 0 else { return references }
-        return (0..<limit).map { references[$0 * references.count / limit] }
-    }
-
-    static func sample(_ runs: WindowRuns, limit: Int) -> [WindowReference] {
-        guard runs.count > limit else { return Array(runs) }
-        let step = Double(runs.count) / Double(limit)
-        return (0..<limit).map { runs[Int(Double($0) * step)] }
+    /// At most `limit` of `references`, evenly spread over them (all when there are fewer).
+    static func sample<References: RandomAccessCollection<WindowReference>>(_ references: References, limit: Int)
+        -> [WindowReference] where References.Index == Int
+    {
+        guard references.count > limit else { return Array(references) }
+        let step = Double(references.count) / Double(limit)
+        return (0..<limit).map { references[references.startIndex + Int(Double($0) * step)] }
     }
 
     func materialize(_ windows: SeriesWindows, _ references: [WindowReference], window: WindowOptions) throws
