@@ -11,20 +11,8 @@ struct BrowserPagesTests {
     typealias Endpoint = HTTPEndpointTests
 
     @Test func pagesRenderInChromiumWithTheChart() async throws {
-        let harness = try await DaemonHarness.make("forecastd_browser_pages")
+        let (harness, daemon, port) = try await Endpoint.servingTwoModels("forecastd_browser_pages")
         defer { Task { try? await harness.drop() } }
-        try await harness.load(0..<600)
-        try await harness.createModel("ett")
-        try await harness.createModel(Endpoint.hostile)
-        let daemon = try DaemonProcess(arguments: [
-            "run", "--database", harness.conninfo, "--poll-interval", "1", "--lease-seconds", "6", "--workers", "2",
-            "--http-listen", "127.0.0.1:0",
-        ])
-        let port = try #require(await HTTPProbe.port(in: daemon), "\(daemon.log)")
-        let forecast = try await harness.waitUntil { session in
-            try session.query("SELECT count(DISTINCT model) FROM forecast.latest")[0].decode(Int.self, at: 0) == 2
-        }
-        #expect(forecast, "\(daemon.log)")
         // A day more, an hour at a time: earlier forecasts meet their actuals.
         for hour in 600..<624 { try await harness.load(hour..<(hour + 1)) }
         let scored = try await harness.waitUntil { session in

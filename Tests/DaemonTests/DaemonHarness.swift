@@ -94,10 +94,11 @@ struct DaemonHarness {
     }
 
     /// Starts `forecastd run` with short poll and lease intervals.
-    func startDaemon() throws -> DaemonProcess {
-        try DaemonProcess(arguments: [
-            "run", "--database", conninfo, "--poll-interval", "1", "--lease-seconds", "6", "--workers", "2",
-        ])
+    func startDaemon(_ extra: [String] = []) throws -> DaemonProcess {
+        try DaemonProcess(
+            arguments: [
+                "run", "--database", conninfo, "--poll-interval", "1", "--lease-seconds", "6", "--workers", "2",
+            ] + extra)
     }
 
     /// Polls `condition` every 200 ms until it holds or `timeout` passes; returns whether it held.

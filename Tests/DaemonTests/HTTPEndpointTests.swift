@@ -39,20 +39,8 @@ struct HTTPEndpointTests {
     /// Two models (one with a hostile name) forecast; then `/metrics` passes promtool and holds
     /// the named series, and the pages show both models with every name escaped.
     @Test func metricsAndPagesForRunningModels() async throws {
-        let harness = try await DaemonHarness.make("forecastd_http_metrics")
+        let (harness, daemon, port) = try await Self.servingTwoModels("forecastd_http_metrics")
         defer { Task { try? await harness.drop() } }
-        try await harness.load(0..<600)
-        try await harness.createModel("ett")
-        try await harness.createModel(Self.hostile)
-        let daemon = try DaemonProcess(arguments: [
-            "run", "--database", harness.conninfo, "--poll-interval", "1", "--lease-seconds", "6", "--workers", "2",
-            "--http-listen", "127.0.0.1:0",
-        ])
-        let port = try #require(await HTTPProbe.port(in: daemon), "\(daemon.log)")
-        let forecast = try await harness.waitUntil { session in
-            try session.query("SELECT count(DISTINCT model) FROM forecast.predictions")[0].decode(Int.self, at: 0) == 2
-        }
-        #expect(forecast, "\(daemon.log)")
 
         // Metrics: the gauges from SQL are cached for a few seconds, so poll until they show
         // the forecasts.
@@ -125,6 +113,24 @@ struct HTTPEndpointTests {
         #expect(!hostilePage.body.contains("<script"))
         #expect(try HTTPProbe.get(port: port, "/models/nosuchmodel").status == 404)
         _ = await daemon.stop()
+    }
+
+    /// A database with ETTh1 hours 0..<600 of OT and HUFL, models `ett` and `hostile`, and
+    /// `forecastd run` serving HTTP on a free port; returns once both models have forecast.
+    static func servingTwoModels(_ database: String) async throws
+        -> (harness: DaemonHarness, daemon: DaemonProcess, port: Int)
+    {
+        let harness = try await DaemonHarness.make(database)
+        try await harness.load(0..<600)
+        try await harness.createModel("ett")
+        try await harness.createModel(hostile)
+        let daemon = try harness.startDaemon(["--http-listen", "127.0.0.1:0"])
+        let port = try #require(await HTTPProbe.port(in: daemon), "\(daemon.log)")
+        let forecast = try await harness.waitUntil { session in
+            try session.query("SELECT count(DISTINCT model) FROM forecast.latest")[0].decode(Int.self, at: 0) == 2
+        }
+        #expect(forecast, "\(daemon.log)")
+        return (harness, daemon, port)
     }
 
     /// `http_listen` in the file, changed on SIGHUP: `off` closes the endpoint, a new
